@@ -1,0 +1,457 @@
+"""The on-disk index: chunks, FAISS vectors, BM25, sentence vectors and a manifest.
+
+Layout of ``index/``::
+
+    CURRENT                 name of the live build directory (swapped atomically)
+    build-<time>-<id>/      manifest.json, documents.json, chunks.jsonl, dense.faiss,
+                            sentences.jsonl, sentences.npy, bm25/
+    cache/<model key>/      embedding cache: vectors keyed by sha256 of the embedded text
+    .lock                   held while a build runs
+
+:class:`IndexBuilder` builds incrementally: files whose content and manifest entry are
+unchanged keep their chunks (not re-chunked), and any text already in the embedding
+cache is not re-embedded. A build is written to a fresh directory and only then made
+live by rewriting ``CURRENT``, so a crash leaves the previous index usable.
+:class:`PolicyIndex` is a loaded, read-only index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import CHUNKER_VERSION, SectionChunker
+from .corpus import CorpusError, MetadataReader, corpus_files, load_document, load_manifest
+from .embeddings import Embedder, EmbedderError, EmbedderInfo
+from .lexical import BM25Index, ChineseTokenizer
+from .schema import Chunk, Document
+from .text import split_sentences
+
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT = 2
+EMBED_BATCH = 16
+
+
+class PolicyIndexError(RuntimeError):
+    """Base class for index problems; messages say what to run to fix them."""
+
+
+class IndexMissingError(PolicyIndexError):
+    pass
+
+
+class IndexCorruptError(PolicyIndexError):
+    pass
+
+
+class ModelMismatchError(PolicyIndexError, EmbedderError):
+    pass
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@dataclass
+class SentenceRow:
+    """A sentence of a chunk, embedded at build time for extractive answers."""
+
+    chunk: int  # row of the chunk in the index
+    start: int
+    end: int
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and for tests of incrementality."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rechunked: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # file → reason
+    inferred: dict[str, dict] = field(default_factory=dict)  # file → inferred metadata
+    chunks: int = 0
+    embedded: int = 0  # texts newly embedded
+    cached: int = 0  # texts taken from the embedding cache
+    seconds: float = 0.0
+    build: str = ""
+
+    @property
+    def noop(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+class EmbeddingCache:
+    """Vectors keyed by the hash of the exact text embedded, one store per model."""
+
+    def __init__(self, directory: Path, info: EmbedderInfo) -> None:
+        self.directory = directory / info.key
+        self.info = info
+        self._keys: dict[str, int] = {}
+        self._vectors = np.zeros((0, info.dim), dtype=np.float32)
+        keys_path, vectors_path = self.directory / "keys.json", self.directory / "vectors.npy"
+        if keys_path.exists() and vectors_path.exists():
+            try:
+                keys = json.loads(keys_path.read_text(encoding="utf-8"))
+                vectors = np.load(vectors_path)
+                if vectors.shape == (len(keys), info.dim):
+                    self._keys = {k: i for i, k in enumerate(keys)}
+                    self._vectors = vectors
+                else:
+                    log.warning("embedding cache %s is inconsistent; starting a new one", self.directory)
+            except (OSError, ValueError) as err:
+                log.warning("embedding cache %s unreadable (%s); starting a new one", self.directory, err)
+
+    def get(self, text: str) -> np.ndarray | None:
+        row = self._keys.get(_sha(text))
+        return None if row is None else self._vectors[row]
+
+    def put_many(self, texts: list[str], vectors: np.ndarray) -> None:
+        start = len(self._keys)
+        for offset, text in enumerate(texts):
+            self._keys[_sha(text)] = start + offset
+        self._vectors = np.vstack([self._vectors, vectors.astype(np.float32)])
+
+    def save(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._keys, key=self._keys.get)
+        tmp_vectors = self.directory / f".vectors-{uuid.uuid4().hex}.npy"
+        tmp_keys = self.directory / f".keys-{uuid.uuid4().hex}.json"
+        np.save(tmp_vectors, self._vectors)
+        tmp_keys.write_text(json.dumps(keys), encoding="utf-8")
+        # Keys are written last: a crash in between leaves a shape mismatch, detected on load.
+        os.replace(tmp_vectors, self.directory / "vectors.npy")
+        os.replace(tmp_keys, self.directory / "keys.json")
+
+
+def embed_with_cache(
+    embedder: Embedder, cache: EmbeddingCache, texts: list[str], progress: bool, label: str
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts`` (passages), embedding only those not cached. Returns (vectors, newly embedded)."""
+    missing = list(dict.fromkeys(t for t in texts if cache.get(t) is None))
+    if missing:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(missing), desc=label, unit="text", disable=not progress, leave=False)
+        for i in range(0, len(missing), EMBED_BATCH):
+            batch = missing[i : i + EMBED_BATCH]
+            cache.put_many(batch, embedder.embed_passages(batch))
+            bar.update(len(batch))
+        bar.close()
+        cache.save()
+    vectors = np.stack([cache.get(t) for t in texts]) if texts else np.zeros((0, cache.info.dim), np.float32)
+    return vectors.astype(np.float32), len(missing)
+
+
+class PolicyIndex:
+    """A loaded index: documents, chunks, dense and lexical indexes, sentence vectors.
+
+    Open with :meth:`load`. Pass the embedder you will query with: a model that does
+    not match the one that built the index is refused with :class:`ModelMismatchError`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict,
+        documents: dict[str, Document],
+        chunks: list[Chunk],
+        dense,
+        lexical: BM25Index,
+        sentences: list[SentenceRow],
+        sentence_vectors: np.ndarray,
+    ) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.documents = documents
+        self.chunks = chunks
+        self.dense = dense
+        self.lexical = lexical
+        self.sentences = sentences
+        self.sentence_vectors = sentence_vectors
+        self.sentences_by_chunk: dict[int, list[int]] = {}
+        for row, sentence in enumerate(sentences):
+            self.sentences_by_chunk.setdefault(sentence.chunk, []).append(row)
+
+    @property
+    def embedder_info(self) -> EmbedderInfo:
+        return EmbedderInfo(**self.manifest["embedder"])
+
+    @staticmethod
+    def live_build(index_dir: Path) -> Path | None:
+        current = index_dir / "CURRENT"
+        if not current.exists():
+            return None
+        build = index_dir / current.read_text(encoding="utf-8").strip()
+        return build if build.is_dir() else None
+
+    @classmethod
+    def exists(cls, index_dir: Path) -> bool:
+        return cls.live_build(Path(index_dir)) is not None
+
+    @classmethod
+    def load(
+        cls, index_dir: Path, embedder_info: EmbedderInfo | None = None, tokenizer: ChineseTokenizer | None = None
+    ) -> PolicyIndex:
+        import faiss
+
+        index_dir = Path(index_dir)
+        build = cls.live_build(index_dir)
+        if build is None:
+            raise IndexMissingError(f"no index in {index_dir}; build it with `policyqa index`")
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format") != INDEX_FORMAT:
+                raise IndexCorruptError(
+                    f"index in {index_dir} has format {manifest.get('format')}, this policyqa reads {INDEX_FORMAT}; "
+                    "rebuild it with `policyqa index --rebuild`"
+                )
+            built_with = EmbedderInfo(**manifest["embedder"])
+            if embedder_info is not None and embedder_info != built_with:
+                raise ModelMismatchError(
+                    f"the index in {index_dir} was built with {built_with.backend}:{built_with.model} "
+                    f"({built_with.dim}-d) but the model in use is {embedder_info.backend}:{embedder_info.model} "
+                    f"({embedder_info.dim}-d). Query with --model matching the index, or rebuild the index "
+                    "for this model with `policyqa index --model ...`."
+                )
+            documents = {
+                d["doc_id"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
+            }
+            with open(build / "chunks.jsonl", encoding="utf-8") as handle:
+                chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
+            dense = faiss.read_index(str(build / "dense.faiss"))
+            lexical = BM25Index.load(build / "bm25", tokenizer)
+            with open(build / "sentences.jsonl", encoding="utf-8") as handle:
+                sentences = [SentenceRow(**json.loads(line)) for line in handle if line.strip()]
+            sentence_vectors = np.load(build / "sentences.npy")
+        except PolicyIndexError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+            raise IndexCorruptError(
+                f"the index in {index_dir} is damaged ({type(err).__name__}: {err}); "
+                "rebuild it with `policyqa index --rebuild`"
+            ) from err
+        if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(sentence_vectors) != len(sentences):
+            raise IndexCorruptError(
+                f"the index in {index_dir} is inconsistent (chunks {len(chunks)}, vectors {dense.ntotal}, "
+                f"bm25 {lexical.size}); rebuild it with `policyqa index --rebuild`"
+            )
+        for chunk in chunks:
+            if chunk.doc_id not in documents:
+                raise IndexCorruptError(f"the index in {index_dir} lists a chunk of unknown document {chunk.doc_id}")
+        return cls(build, manifest, documents, chunks, dense, lexical, sentences, sentence_vectors)
+
+
+class IndexBuilder:
+    """Builds or updates the index of a corpus directory.
+
+    Args:
+        corpus_dir: folder of plan files (+ optional manifest.json).
+        index_dir: where the index lives.
+        embedder: the model; its identity is recorded in the manifest.
+        chunker: the chunker (its settings are recorded; changing them re-chunks).
+    """
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        index_dir: Path,
+        embedder: Embedder,
+        chunker: SectionChunker | None = None,
+        tokenizer: ChineseTokenizer | None = None,
+    ) -> None:
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.chunker = chunker or SectionChunker()
+        self.tokenizer = tokenizer
+
+    @property
+    def chunker_signature(self) -> str:
+        c = self.chunker
+        return f"{CHUNKER_VERSION}:{c.max_chars}:{c.min_chars}:{c.overlap_sentences}:{c.runin_max_len}"
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _previous(self) -> tuple[dict, dict[str, Document], dict[str, list[Chunk]]]:
+        """Manifest, documents and chunks by source of the live build, if it can be reused."""
+        build = PolicyIndex.live_build(self.index_dir)
+        if build is None:
+            return {}, {}, {}
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format") != INDEX_FORMAT or manifest.get("chunker") != self.chunker_signature:
+                return {}, {}, {}
+            documents = {
+                d["source"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
+            }
+            chunks: dict[str, list[Chunk]] = {}
+            with open(build / "chunks.jsonl", encoding="utf-8") as handle:
+                for line in handle:
+                    chunk = Chunk(**json.loads(line))
+                    chunks.setdefault(chunk.source, []).append(chunk)
+            return manifest, documents, chunks
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.warning("previous index unreadable (%s); building from scratch", err)
+            return {}, {}, {}
+
+    def build(self, rebuild: bool = False, progress: bool = True) -> BuildReport:
+        """Bring the index up to date with the corpus; returns what was done."""
+        started = time.perf_counter()
+        report = BuildReport()
+        with self._lock():
+            manifest, old_docs, old_chunks = ({}, {}, {}) if rebuild else self._previous()
+            old_files: dict[str, str] = manifest.get("files", {})
+            entries = load_manifest(self.corpus_dir)
+            reader = MetadataReader()
+            documents: list[Document] = []
+            chunks: list[Chunk] = []
+            files: dict[str, str] = {}
+            for path in corpus_files(self.corpus_dir):
+                try:
+                    raw = path.read_bytes()
+                except OSError as err:
+                    report.skipped[path.name] = str(err)
+                    continue
+                entry = entries.get(path.name)
+                fingerprint = hashlib.sha256(raw + json.dumps(entry, sort_keys=True).encode()).hexdigest()
+                if old_files.get(path.name) == fingerprint and path.name in old_docs:
+                    documents.append(old_docs[path.name])
+                    chunks.extend(old_chunks.get(path.name, []))
+                    files[path.name] = fingerprint
+                    report.unchanged.append(path.name)
+                    continue
+                try:
+                    document = load_document(path, entry, reader)
+                except CorpusError as err:
+                    report.skipped[path.name] = str(err)
+                    log.warning("skipped %s", err)
+                    continue
+                (report.changed if path.name in old_files else report.added).append(path.name)
+                report.rechunked.append(path.name)
+                if document.inferred:
+                    report.inferred[path.name] = {k: getattr(document, k) for k in document.inferred}
+                documents.append(document)
+                chunks.extend(self.chunker.chunk(document))
+                files[path.name] = fingerprint
+            report.removed = sorted(set(old_files) - set(files) - set(report.skipped))
+            ids = [d.doc_id for d in documents]
+            duplicates = {i for i in ids if ids.count(i) > 1}
+            if duplicates:
+                raise CorpusError(f"two files share the document id(s) {sorted(duplicates)}; fix corpus/manifest.json")
+            if not chunks:
+                raise CorpusError(f"no usable plan text in {self.corpus_dir}")
+
+            cache = EmbeddingCache(self.index_dir / "cache", self.embedder.info)
+            chunk_vectors, new_chunks = embed_with_cache(
+                self.embedder, cache, [c.embed_text for c in chunks], progress, "embedding passages"
+            )
+            sentence_rows, sentence_texts = self._sentences(chunks)
+            sentence_vectors, new_sentences = embed_with_cache(
+                self.embedder, cache, sentence_texts, progress, "embedding sentences"
+            )
+            report.embedded = new_chunks + new_sentences
+            report.cached = len(chunks) + len(sentence_texts) - report.embedded
+            report.chunks = len(chunks)
+            if report.noop and not rebuild and PolicyIndex.live_build(self.index_dir) is not None:
+                report.build = PolicyIndex.live_build(self.index_dir).name
+            else:
+                report.build = self._write(documents, chunks, files, chunk_vectors, sentence_rows, sentence_vectors)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @staticmethod
+    def _sentences(chunks: list[Chunk]) -> tuple[list[SentenceRow], list[str]]:
+        rows, texts = [], []
+        for row, chunk in enumerate(chunks):
+            for sentence in split_sentences(chunk.text, chunk.start):
+                if len(sentence.text) >= 4:
+                    rows.append(SentenceRow(row, sentence.start, sentence.end))
+                    texts.append(sentence.text)
+        return rows, texts
+
+    def _write(
+        self,
+        documents: list[Document],
+        chunks: list[Chunk],
+        files: dict[str, str],
+        chunk_vectors: np.ndarray,
+        sentence_rows: list[SentenceRow],
+        sentence_vectors: np.ndarray,
+    ) -> str:
+        import faiss
+
+        name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        tmp = self.index_dir / f".tmp-{name}"
+        tmp.mkdir(parents=True)
+        dense = faiss.IndexFlatIP(self.embedder.info.dim)
+        dense.add(chunk_vectors)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        BM25Index(self.tokenizer).fit([c.embed_text for c in chunks]).save(tmp / "bm25")
+        _write_json(tmp / "documents.json", [asdict(d) for d in documents])
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as handle:
+            for row in sentence_rows:
+                handle.write(json.dumps(asdict(row)) + "\n")
+        np.save(tmp / "sentences.npy", sentence_vectors)
+        _write_json(
+            tmp / "manifest.json",
+            {
+                "format": INDEX_FORMAT,
+                "embedder": asdict(self.embedder.info),
+                "chunker": self.chunker_signature,
+                "files": files,
+                "documents": len(documents),
+                "chunks": len(chunks),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
+        final = self.index_dir / name
+        os.replace(tmp, final)
+        pointer = self.index_dir / f".CURRENT-{uuid.uuid4().hex}"
+        pointer.write_text(name, encoding="utf-8")
+        with open(pointer, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.index_dir / "CURRENT")  # the swap: readers see old or new, never half
+        self._cleanup(keep=name)
+        return name
+
+    def _cleanup(self, keep: str) -> None:
+        """Remove leftovers of interrupted builds and all but the two newest builds.
+
+        The previous build stays one generation so that a reader that read CURRENT just
+        before the swap can still open it.
+        """
+        builds = sorted(p.name for p in self.index_dir.glob("build-*") if p.is_dir())
+        stale = [b for b in builds if b != keep][:-1]
+        for name in [*stale, *(p.name for p in self.index_dir.glob(".tmp-build-*"))]:
+            shutil.rmtree(self.index_dir / name, ignore_errors=True)

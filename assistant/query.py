@@ -1,0 +1,103 @@
+"""Query understanding: the regions and years a question names, turned into filters.
+
+"东海县2021年…", "In Donghai …", "浙江2022年…" name a plan; retrieval is then restricted to
+the plans that match. A region or year the corpus has no plan for ("杭州2023",
+"Beijing") is reported as *unavailable*, so the answer can say which plans exist
+instead of answering from another region.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .regions import Gazetteer, short_name
+from .retrieval import Filters
+from .schema import Document
+
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_CN_DIGITS = {
+    "〇": "0",
+    "零": "0",
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
+_CN_YEAR = re.compile(r"二[〇零][一二三四五六七八九〇零][〇零一二三四五六七八九]年")
+
+
+@dataclass
+class QueryScope:
+    """What a question says about where and when."""
+
+    regions: list[str] = field(default_factory=list)  # region names as in the gazetteer, e.g. 东海县
+    years: list[int] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)  # named regions/years with no plan in the corpus
+    topic: str = ""  # the question without its region and year words, for sentence matching
+
+    def filters(self) -> Filters | None:
+        if not (self.regions or self.years):
+            return None
+        return Filters(regions=list(self.regions), years=list(self.years))
+
+
+class QueryAnalyzer:
+    """Finds region and year mentions in a question and checks them against the corpus.
+
+    Chinese mentions: provinces and cities by full or short name (浙江, 开封), counties
+    by full name (东海县) or, if the corpus has a plan for them, by short name (东海).
+    English mentions: names from ``data/region_names_en.tsv`` (Zhejiang, Donghai).
+    """
+
+    def __init__(self, documents: list[Document], gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer or Gazetteer()
+        self.documents = documents
+        in_corpus = {name for d in documents for name in d.region_chain}
+        names: dict[str, str] = {}  # mention → region name
+        for name, level in self.gazetteer.levels().items():
+            names[name] = name
+            if level in ("province", "city") or name in in_corpus:
+                short = short_name(name)
+                if len(short) >= 2:
+                    names.setdefault(short, name)
+        self._names = names
+        self._zh = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+        english = {en.lower(): zh for zh, en in self.gazetteer.english.items()}
+        self._english = english
+        self._en = re.compile(r"\b(" + "|".join(map(re.escape, sorted(english, key=len, reverse=True))) + r")\b", re.I)
+
+    def analyze(self, question: str) -> QueryScope:
+        scope = QueryScope()
+        zh_matches = list(self._zh.finditer(question))
+        en_matches = list(self._en.finditer(question))
+        mentioned = [self._names[m.group(0)] for m in zh_matches]
+        mentioned += [self._english[m.group(1).lower()] for m in en_matches]
+        for region in dict.fromkeys(mentioned):
+            if any(region in d.region_chain for d in self.documents):
+                scope.regions.append(region)
+            else:
+                scope.unavailable.append(region)
+        years = [int(y) for y in _YEAR.findall(question)]
+        years += [int("".join(_CN_DIGITS[c] for c in y[:4])) for y in _CN_YEAR.findall(question)]
+        candidates = [d for d in self.documents if not scope.regions or any(r in d.region_chain for r in scope.regions)]
+        for year in dict.fromkeys(years):
+            if any(d.year == year for d in candidates):
+                scope.years.append(year)
+            else:
+                scope.unavailable.append(f"{year}年")
+        topic = question
+        for match in [*zh_matches, *en_matches]:
+            topic = topic.replace(match.group(0), " ")
+        topic = _CN_YEAR.sub(" ", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", " ", topic))
+        scope.topic = re.sub(r"\s+", " ", topic).strip(" ,，、'’s") or question
+        return scope
+
+    def available_plans(self) -> str:
+        """One line listing the plans in the corpus: "开封市 2022, 遂宁市 2022, …"."""
+        return ", ".join(f"{d.region} {d.year}" for d in sorted(self.documents, key=lambda d: d.source))

@@ -1,0 +1,191 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused, with metadata filters.
+
+:class:`HybridSearcher` is the component (query + filters in, ranked :class:`Hit` out);
+:class:`HybridRetriever` wraps it as a LangChain ``BaseRetriever`` returning
+``Document`` objects that carry all chunk metadata.
+
+Fusion. BM25 on jieba tokens is strong for Chinese questions and useless for English
+ones, and an equal rank fusion lowers English accuracy. So the lexical weight scales
+with the share of Chinese characters in the query: a Chinese question gets the full
+``lexical_weight``, an English one none, a mixed one in between. Scores are fused as
+``cosine + weight * bm25 / max(bm25)`` over the filtered candidates.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .embeddings import Embedder
+from .index import PolicyIndex
+from .regions import short_name
+from .schema import Document, Hit
+from .text import cjk_ratio
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some plans. Empty lists mean no restriction.
+
+    ``regions`` match a plan's region or any of its parents, by full or short name or
+    English name: "江苏" matches 常州市 and 东海县 plans.
+    """
+
+    doc_ids: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.regions or self.levels or self.years)
+
+    def accepts(self, document: Document) -> bool:
+        if self.doc_ids and document.doc_id not in self.doc_ids and document.source not in self.doc_ids:
+            return False
+        if self.years and document.year not in self.years:
+            return False
+        if self.levels and document.level not in self.levels:
+            return False
+        if self.regions:
+            names = {n for r in document.region_chain for n in (r, short_name(r))}
+            if document.region_en:
+                names.add(document.region_en.lower())
+            if not any(r in names or r.lower() in names for r in self.regions):
+                return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+class HybridSearcher:
+    """Ranks chunks of a :class:`PolicyIndex` for a query.
+
+    Args:
+        index: the loaded index.
+        embedder: the query embedder; must be the model the index was built with.
+        lexical_weight: weight of normalised BM25 for an all-Chinese query.
+    """
+
+    def __init__(
+        self, index: PolicyIndex, embedder: Embedder, lexical_weight: float = 0.3, sentence_weight: float = 0.5
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.lexical_weight = lexical_weight
+        self.sentence_weight = sentence_weight
+        # Sentence rows are stored chunk by chunk; their boundaries let numpy take the
+        # best sentence of every chunk in one pass.
+        owners = np.array([s.chunk for s in index.sentences], dtype=np.int64)
+        self._sentence_owner = owners
+        self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the last 256 are kept so answering does not embed twice."""
+        vector = self._vectors.get(query)
+        if vector is None:
+            vector = self.embedder.embed_queries([query])[0]
+            self._vectors[query] = vector
+            if len(self._vectors) > 256:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def candidates(self, filters: Filters | None) -> np.ndarray:
+        """Row numbers of the chunks the filters allow."""
+        if not filters:
+            return np.arange(len(self.index.chunks))
+        allowed = {d.doc_id for d in self.index.documents.values() if filters.accepts(d)}
+        return np.array([i for i, c in enumerate(self.index.chunks) if c.doc_id in allowed], dtype=np.int64)
+
+    def score(
+        self, query: str, rows: np.ndarray, topic: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fused, dense, lexical) scores of the given chunk rows for ``query``.
+
+        ``topic`` is the query without region/year words; sentences carry no region,
+        so they are matched against the topic (defaults to the query).
+        """
+        topic_vector = self.query_vector(topic) if topic and topic != query else None
+        dense = self._dense_scores(self.query_vector(query), rows, topic_vector)
+        lexical = self.index.lexical.scores(query)[rows] if len(rows) else np.zeros(0, np.float32)
+        weight = self.lexical_weight * cjk_ratio(query)
+        top = float(lexical.max()) if len(lexical) else 0.0
+        fused = dense + (weight * lexical / top if top > 0 else 0.0)
+        return fused, dense, lexical
+
+    def _dense_scores(self, vector: np.ndarray, rows: np.ndarray, topic_vector: np.ndarray | None = None) -> np.ndarray:
+        if not len(rows):
+            return np.zeros(0, np.float32)
+        # A flat index reconstructs cheaply; scoring the candidate rows directly keeps
+        # filters exact (no post-filtering of a truncated top-k).
+        vectors = self.index.dense.reconstruct_batch(rows)
+        chunk_scores = (vectors @ vector).astype(np.float32)
+        if not self.sentence_weight or not len(self._sentence_owner):
+            return chunk_scores
+        # A specific question often matches one sentence far better than its whole
+        # passage (especially across languages): blend in each chunk's best sentence.
+        sentence_scores = self.index.sentence_vectors @ (vector if topic_vector is None else topic_vector)
+        best = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        best[self._sentence_owner[self._sentence_starts]] = np.maximum.reduceat(sentence_scores, self._sentence_starts)
+        best_rows = best[rows]
+        best_rows = np.where(best_rows < 0, chunk_scores, best_rows)
+        return (1 - self.sentence_weight) * chunk_scores + self.sentence_weight * best_rows
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, topic: str | None = None) -> list[Hit]:
+        """Top ``k`` hits for ``query`` among the chunks ``filters`` allow (``topic``: see :meth:`score`)."""
+        rows = self.candidates(filters)
+        if not len(rows) or not query.strip():
+            return []
+        fused, dense, lexical = self.score(query, rows, topic)
+        order = np.argsort(-fused, kind="stable")[:k]
+        hits = []
+        for rank, position in enumerate(order, start=1):
+            chunk = self.index.chunks[int(rows[position])]
+            hits.append(
+                Hit(
+                    rank=rank,
+                    score=float(fused[position]),
+                    chunk=chunk,
+                    document=self.index.documents[chunk.doc_id],
+                    dense_score=float(dense[position]),
+                    lexical_score=float(lexical[position]),
+                )
+            )
+        return hits
+
+
+def hit_to_langchain(hit: Hit) -> LCDocument:
+    """A LangChain Document with the passage text and every piece of chunk metadata."""
+    data = hit.to_json()
+    text = data.pop("text")
+    data["dense_score"] = hit.dense_score
+    data["lexical_score"] = hit.lexical_score
+    data["level"] = hit.document.level
+    data["region_chain"] = list(hit.document.region_chain)
+    data["fields"] = dict(hit.chunk.fields)
+    return LCDocument(page_content=text, metadata=data, id=hit.chunk.chunk_id)
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over a :class:`HybridSearcher`.
+
+    ``retriever.invoke("浙江老年医学科比例")`` returns ``Document`` objects whose metadata
+    holds chunk_id, source, title, region, year, section, start, end and scores.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: HybridSearcher
+    k: int = 5
+    filters: Filters | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        return [hit_to_langchain(h) for h in self.searcher.search(query, self.k, self.filters)]

@@ -1,0 +1,72 @@
+"""Cited extractive answers to real questions, in Chinese and English."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    (
+        "浙江2022年二级及以上公立综合性医院设置老年医学科比例目标是多少",
+        "65%",
+        "zhejiang-2022.txt",
+        "10.开展老年健康服务五大行动",
+    ),
+    ("遂宁2022年为多少农村妇女开展两癌筛查", "1.82万", "suining-2022.txt", "(十七)开展农村妇女“两癌”筛查"),
+    ("东海县二级以上综合医院设置老年医学科的比例要达到多少", "70%", "donghai-2021.txt", "(二十三)强化老龄健康服务"),
+    ("常州2020年要新建多少个家庭医生工作室", "40个", "changzhou-2020.txt", "1.实施医疗服务能力提优工程"),
+    (
+        "In Donghai, what is the target share of secondary hospitals with a geriatrics department?",
+        "70%",
+        "donghai-2021.txt",
+        "(二十三)强化老龄健康服务",
+    ),
+    (
+        "How many rural women will Suining screen for cervical and breast cancer in 2022?",
+        "1.82万",
+        "suining-2022.txt",
+        "(十七)开展农村妇女“两癌”筛查",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "number", "source", "section"), CASES)
+def test_answer_has_right_number_and_citation(qa, question, number, source, section):
+    answer = qa.ask(question)
+    assert not answer.abstained
+    cited = [c for c in answer.citations if number in c.quote]
+    assert cited, answer.answer
+    assert cited[0].source == source
+    assert section in cited[0].section
+    doc = qa.index.documents[source.removesuffix(".txt")]
+    assert doc.text[cited[0].start : cited[0].end] == cited[0].quote
+    assert f"[{cited[0].n}]" in answer.answer
+
+
+def test_zhejiang_elderly_targets_in_english(qa):
+    answer = qa.ask("What are the elderly-care targets in Zhejiang 2022?")
+    assert not answer.abstained
+    assert all(c.source == "zhejiang-2022.txt" for c in answer.citations)
+    assert any("10.开展老年健康服务五大行动" in c.section for c in answer.citations)
+
+
+def test_quotes_are_verbatim_and_in_reading_order(qa):
+    answer = qa.ask("浙江省老年健康服务五大行动有哪些")
+    for citation in answer.citations:
+        text = qa.index.documents[citation.source.removesuffix(".txt")].text
+        assert text[citation.start : citation.end] == citation.quote
+    by_chunk = {}
+    for c in answer.citations:
+        by_chunk.setdefault(c.chunk_id, []).append(c.start)
+    assert all(starts == sorted(starts) for starts in by_chunk.values())
+
+
+@pytest.mark.parametrize("question", ["火星基地的建设计划是什么", "明天天气怎么样", "Who won the football world cup?"])
+def test_off_topic_questions_abstain_with_nearest_passages(qa, question):
+    answer = qa.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.hits  # nearest passages are listed instead
+
+
+def test_ask_is_a_langchain_runnable(qa):
+    answer = qa.chain(k=3).invoke({"question": "浙江2022年人均期望寿命目标", "filters": None})
+    assert answer.hits and len(answer.hits) == 3

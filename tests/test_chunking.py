@@ -1,0 +1,155 @@
+"""Outline-aware chunking on the five real plans."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.chunking import SectionChunker, heading_of, item_fields, marker_family
+from assistant.corpus import is_chrome
+from assistant.text import split_sentences
+
+# An independent, deliberately plain description of an outline heading line.
+HEADING_LINE = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}\s*[.．、](?![\d.．])|[（(]\d{1,2}[）)])"
+)
+
+
+def heading_lines(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of every outline heading line in a plan."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and not is_chrome(stripped) and HEADING_LINE.match(stripped):
+            out.append((pos + line.index(stripped[0]), stripped))
+        pos += len(line) + 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def chunked(documents):
+    chunker = SectionChunker()
+    return {source: chunker.chunk(doc) for source, doc in documents.items()}
+
+
+def test_each_plan_has_its_outline(documents):
+    counts = {s: len(heading_lines(d.text)) for s, d in documents.items()}
+    # 11 （一）… in 开封; 6 + 29 in 遂宁; 6 + 23 in 浙江; 3 + 10 in 常州; 10 + 33 + 28 in 东海
+    assert counts == {
+        "kaifeng-2022.txt": 11,
+        "suining-2022.txt": 35,
+        "zhejiang-2022.txt": 29,
+        "changzhou-2020.txt": 13,
+        "donghai-2021.txt": 71,
+    }
+
+
+def test_every_heading_appears_in_some_trail(documents, chunked):
+    for source, doc in documents.items():
+        trail_items = {h for c in chunked[source] for h in c.section}
+        for _, line in heading_lines(doc.text):
+            expected = line.split("。")[0]
+            assert any(expected.startswith(h) and len(h) >= min(len(expected), 8) for h in trail_items), (source, line)
+
+
+def test_no_chunk_crosses_a_top_level_section(documents, chunked):
+    for source, doc in documents.items():
+        lines = heading_lines(doc.text)
+        top_family = marker_family(lines[0][1])
+        top_starts = [pos for pos, line in lines if marker_family(line) == top_family]
+        for chunk in chunked[source]:
+            inside = [p for p in top_starts if chunk.start < p < chunk.end]
+            assert not inside, (source, chunk.chunk_id)
+
+
+def test_spans_map_back_exactly(documents, chunked):
+    for source, doc in documents.items():
+        for chunk in chunked[source]:
+            assert doc.text[chunk.start : chunk.end] == chunk.text
+            assert chunk.source == source and chunk.doc_id == doc.doc_id
+
+
+def test_chunk_ids_unique_and_stable(documents, chunked):
+    ids = [c.chunk_id for chunks in chunked.values() for c in chunks]
+    assert len(ids) == len(set(ids))
+    again = SectionChunker().chunk(documents["zhejiang-2022.txt"])
+    assert [c.chunk_id for c in again] == [c.chunk_id for c in chunked["zhejiang-2022.txt"]]
+
+
+def test_chunks_respect_the_size_budget(chunked):
+    budget = SectionChunker().max_chars
+    for chunks in chunked.values():
+        for chunk in chunks:
+            assert len(chunk.text) <= budget or len(split_sentences(chunk.text)) == 1, chunk.chunk_id
+
+
+def test_no_chrome_is_indexed(chunked):
+    for chunks in chunked.values():
+        for chunk in chunks:
+            for marker in ("扫一扫在手机打开当前页", "浏览次数", "版权所有", "备案序号", "分享到", "索 引 号"):
+                assert marker not in chunk.text, (chunk.chunk_id, marker)
+
+
+def test_embed_text_carries_context_header(chunked):
+    chunk = next(c for c in chunked["donghai-2021.txt"] if "二级以上综合医院设置老年医学科比例达70%以上" in c.text)
+    header = chunk.embed_text[: len(chunk.embed_text) - len(chunk.text)]
+    for part in ("江苏省连云港市东海县", "2021年", "2021年全县卫生健康工作要点", "(二十三)强化老龄健康服务"):
+        assert part in header
+    assert chunk.embed_text.endswith(chunk.text)
+
+
+def test_run_in_subheadings_become_sections(chunked):
+    trails = {tuple(c.section) for c in chunked["changzhou-2020.txt"]}
+    assert any(t[-1] == "持续改善医疗服务" and t[-2] == "1.实施医疗服务能力提优工程" for t in trails)
+    assert any(t[-1] == "深入推进中医药传承创新" for t in trails)
+    kaifeng = {tuple(c.section) for c in chunked["kaifeng-2022.txt"]}
+    assert ("（七）持续推进中医药事业发展", "提升中医药服务能力") in kaifeng
+
+
+def test_item_metadata_kept_with_item_and_as_fields(chunked):
+    chunk = next(c for c in chunked["donghai-2021.txt"] if "完成城乡适龄妇女免费“两癌”检查2.8万人" in c.text)
+    assert "（牵头领导：王成江；责任科室：家庭发展与妇幼健康科）" in chunk.text
+    assert chunk.fields == {"牵头领导": "王成江", "责任科室": "家庭发展与妇幼健康科"}
+
+
+@pytest.mark.parametrize(
+    ("line", "family"),
+    [
+        ("一、守牢疫情防控底线", "一、"),
+        ("十一、深化", "一、"),
+        ("（二十九）健全长效机制。", "（一）"),
+        ("(十七)开展", "（一）"),
+        ("1.完善预防", "1."),
+        ("23.防范化解", "1."),
+        ("1、加强", "1."),
+        ("(1)加强", "（1）"),
+        ("（12）推进", "（1）"),
+        ("①推进", "①"),
+        ("1.82万35-64岁农村妇女", None),
+        ("2022年浙江省", None),
+        ("（2022年1月）", None),
+    ],
+)
+def test_marker_families(line, family):
+    assert marker_family(line) == family
+
+
+@pytest.mark.parametrize(
+    ("line", "heading", "whole"),
+    [
+        ("一、守牢疫情防控底线", "一、守牢疫情防控底线", True),
+        ("(二)提升防控能力。建强三公(工)流调队伍", "(二)提升防控能力", False),
+        ("(一)加强重点环节疫情防控。", "(一)加强重点环节疫情防控", True),
+    ],
+)
+def test_heading_of(line, heading, whole):
+    assert heading_of(line) == (heading, whole)
+
+
+def test_item_fields_parse_variants():
+    assert item_fields("…（责任领导：董兵、黄步先；牵头科室：医政科、基层科等）") == {
+        "责任领导": "董兵、黄步先",
+        "牵头科室": "医政科、基层科等",
+    }
+    assert item_fields("没有元数据的句子。") == {}

@@ -1,0 +1,125 @@
+"""Documents and metadata: manifest values, inference from text, chrome, bad files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from assistant.corpus import CorpusError, MetadataReader, is_chrome, load_document, read_text
+from assistant.regions import Gazetteer
+
+from .conftest import CORPUS
+
+EXPECTED = {
+    "kaifeng-2022.txt": ("开封市", ["开封市", "河南省"], "city", 2022),
+    "suining-2022.txt": ("遂宁市", ["遂宁市", "四川省"], "city", 2022),
+    "zhejiang-2022.txt": ("浙江省", ["浙江省"], "province", 2022),
+    "changzhou-2020.txt": ("常州市", ["常州市", "江苏省"], "city", 2020),
+    "donghai-2021.txt": ("东海县", ["东海县", "连云港市", "江苏省"], "county", 2021),
+}
+
+
+def test_five_plans_byte_identical_to_seeds():
+    seeds = CORPUS.parent.parent / "shared" / "seeds"
+    if not seeds.exists():
+        pytest.skip("shared/seeds not beside this checkout")
+    originals = sorted(p.read_bytes() for p in seeds.glob("*.txt"))
+    ours = sorted(p.read_bytes() for p in CORPUS.glob("*.txt"))
+    assert ours == originals
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_manifest_metadata(documents, source):
+    region, chain, level, year = EXPECTED[source]
+    doc = documents[source]
+    assert (doc.region, doc.region_chain, doc.level, doc.year) == (region, chain, level, year)
+    assert doc.inferred == [] or set(doc.inferred) <= {"issuer", "published", "doc_number", "title"}
+    assert doc.title
+
+
+def test_zhejiang_number_issuer_date(documents):
+    doc = documents["zhejiang-2022.txt"]
+    assert doc.doc_number == "浙卫发〔2022〕8号"
+    assert doc.issuer == "浙江省卫生健康委员会"
+    assert doc.published == "2022-03-12"
+    assert doc.region_en == "Zhejiang"
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_metadata_inferred_without_manifest(source):
+    """A file with no manifest entry gets region, level and year from its own text."""
+    region, chain, level, year = EXPECTED[source]
+    doc = load_document(CORPUS / source, None, MetadataReader())
+    assert (doc.region, doc.region_chain, doc.level, doc.year) == (region, chain, level, year)
+    assert {"region", "year", "title"} <= set(doc.inferred)
+
+
+def test_inferred_doc_number_is_the_plans_own_not_a_cited_one():
+    suining = load_document(CORPUS / "suining-2022.txt", None, MetadataReader())
+    assert suining.doc_number is None  # 遂府办函〔2021〕44号 is cited inside the text
+    zhejiang = load_document(CORPUS / "zhejiang-2022.txt", None, MetadataReader())
+    assert zhejiang.doc_number == "浙卫发〔2022〕8号"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "扫一扫在手机打开当前页",
+        "分享到:",
+        "关闭 打印",
+        "浙江省卫生信息中心版权所有",
+        "备案序号:浙ICP备19049905号-1",
+        "索 引 号: 002482365/2022-07235 公开日期: 2022-03-12",
+        "浏览次数:",
+        "    来源:遂宁市卫健委 发布时间:2022-03-21 10:13 浏览次数: 字体: [ ] 打印",
+    ],
+)
+def test_chrome_lines_recognised(line):
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["一、守牢疫情防控底线", "(十七)开展农村妇女“两癌”筛查。为1.82万35-64岁农村妇女", "2022年浙江省卫生健康工作要点"],
+)
+def test_content_lines_are_not_chrome(line):
+    assert not is_chrome(line)
+
+
+def test_gbk_file_is_read(tmp_path):
+    path = tmp_path / "gbk.txt"
+    text = (CORPUS / "kaifeng-2022.txt").read_text(encoding="utf-8")
+    path.write_bytes(text.encode("gb18030"))
+    assert read_text(path) == text
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [(b"", "empty"), (b"\x00\x01\x02binary\x00" * 10, "binary"), (b"just some english text " * 5, "no Chinese")],
+)
+def test_bad_files_are_refused_with_reason(tmp_path, payload, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(payload)
+    with pytest.raises(CorpusError, match=message):
+        load_document(path)
+
+
+def test_malformed_manifest_is_a_clear_error(tmp_path):
+    from assistant.corpus import load_corpus
+
+    shutil.copy(CORPUS / "kaifeng-2022.txt", tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"manifest\.json"):
+        load_corpus(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"documents": []}), encoding="utf-8")
+    with pytest.raises(CorpusError, match="expected"):
+        load_corpus(tmp_path)
+
+
+def test_gazetteer_parents_and_short_names():
+    gazetteer = Gazetteer()
+    assert gazetteer.region("东海县").chain == ("东海县", "连云港市", "江苏省")
+    assert [r.name for r in gazetteer.lookup("遂宁")] == ["遂宁市"]
+    assert gazetteer.english_name("浙江省") == "Zhejiang"

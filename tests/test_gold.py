@@ -1,0 +1,64 @@
+"""The gold and dev question sets are well-formed and their quotes are verbatim."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from assistant.evaluation import GoldFileError, answer_keys, load_gold
+
+from .conftest import CORPUS, ROOT
+
+TYPES = {"fact", "paraphrase", "disambig", "cross", "list", "unanswerable"}
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return {name: load_gold(ROOT / "eval" / name) for name in ("gold.jsonl", "dev.jsonl")}
+
+
+def test_every_quote_is_verbatim_in_its_document(sets):
+    texts = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+    for questions in sets.values():
+        for q in questions:
+            for evidence in q.evidence:
+                assert evidence.doc in texts, (q.id, evidence.doc)
+                assert evidence.quote in texts[evidence.doc], (q.id, evidence.quote)
+
+
+def test_ids_unique_across_sets_and_types_valid(sets):
+    ids = [q.id for questions in sets.values() for q in questions]
+    assert len(ids) == len(set(ids))
+    for questions in sets.values():
+        for q in questions:
+            assert q.type in TYPES and q.lang in {"zh", "en"}
+            assert (q.type == "unanswerable") == (not q.evidence)
+
+
+def test_gold_set_shape(sets):
+    gold = sets["gold.jsonl"]
+    assert len(gold) >= 120
+    langs = Counter(q.lang for q in gold)
+    assert abs(langs["en"] - langs["zh"]) <= len(gold) * 0.1
+    assert Counter(q.type for q in gold)["unanswerable"] >= 8
+
+
+def test_dev_and_gold_do_not_share_questions(sets):
+    gold = {q.question for q in sets["gold.jsonl"]}
+    assert not gold & {q.question for q in sets["dev.jsonl"]}
+
+
+def test_answer_keys():
+    assert answer_keys("65%以上") == ["65%"]
+    assert answer_keys("1.82万人") == ["1.82万"]
+    assert answer_keys("3-5个 in 2022") == ["3-5"]
+    assert answer_keys("《健康中国行动》") == ["《健康中国行动》"]
+
+
+def test_malformed_gold_file_names_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"id": "a", "question": "q"}) + "\n{oops\n", encoding="utf-8")
+    with pytest.raises(GoldFileError, match=":2:"):
+        load_gold(path)
