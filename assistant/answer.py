@@ -13,6 +13,7 @@ clearly answer and lists the nearest passages instead of guessing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -29,6 +30,9 @@ _QUANTITY_QUESTION = re.compile(
     r"多少|几[个家所项名人次万]|比例|比率|目标|覆盖率|达到|[率数量额]"
     r"|how (many|much)|what (share|percentage|proportion|rate|number)|target|percent|rate|ratio|number of",
     re.IGNORECASE,
+)
+_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?(?:\s*[-—~至]\s*\d+(?:\.\d+)?)?(?:%|‰|/10万|万人|万|亿元|亿|个|家|名|人次|人|元|张|所|项|台|次|岁|天)"
 )
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
 
@@ -60,6 +64,8 @@ class ExtractiveAnswerer:
         max_sentences: most sentences quoted.
         abstain_below: best sentence score under which the answer abstains, as
             (Chinese question, English question); mixed questions interpolate.
+        min_topic_coverage: share of an English question's topic (by term weight) that
+            the top passages must mention; see :meth:`missing_topics`.
     """
 
     def __init__(
@@ -70,6 +76,7 @@ class ExtractiveAnswerer:
         passages: int = 3,
         max_sentences: int = 3,
         abstain_below: tuple[float, float] = (0.93, 0.76),
+        min_topic_coverage: float = 0.6,
     ) -> None:
         self.index = index
         self.searcher = searcher
@@ -77,30 +84,47 @@ class ExtractiveAnswerer:
         self.passages = passages
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
+        self.min_topic_coverage = min_topic_coverage
         self._row_of = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
-    def score_sentences(self, question: str, hits: list[Hit], topic: str | None = None) -> list[ScoredSentence]:
+    def score_sentences(
+        self,
+        question: str,
+        hits: list[Hit],
+        topic: str | None = None,
+        per_document: bool = False,
+        terms: Sequence[str] = (),
+    ) -> list[ScoredSentence]:
         """Every quotable sentence of the top passages with its score, best first.
 
         ``topic`` (the question without region/year words) is what sentences are matched
         against: the region is settled by retrieval, and a title line that merely
-        repeats "2022年浙江省" must not win.
+        repeats "2022年浙江省" must not win. With ``per_document`` the passages are the
+        best one of each plan and are not penalised for ranking below another plan's.
+        ``terms`` (Chinese terms of an English question) give English questions the
+        lexical evidence Chinese ones get from their own words.
         """
         if not hits:
             return []
         query_vector = self.searcher.query_vector(topic or question)
-        query_tokens = set(self.tokenizer.tokenize(question))
-        lexical_weight = 0.1 * cjk_ratio(question)
+        ratio = cjk_ratio(question)
+        query_tokens = set(self.tokenizer.tokenize(question)) if ratio >= 0.5 or not terms else set(terms)
+        lexical_weight = 0.1 * ratio + (0.1 * (1 - ratio) if terms else 0.0)
         wants_number = bool(_QUANTITY_QUESTION.search(question))
+        if per_document:
+            passages = list({h.chunk.doc_id: h for h in reversed(hits)}.values())[::-1]
+        else:
+            passages = hits[: self.passages]
         top_score = hits[0].score
         scored: list[ScoredSentence] = []
-        for hit in hits[: self.passages]:
+        for hit in passages:
             row = self._row_of[hit.chunk.chunk_id]
             rows = self.index.sentences_by_chunk.get(row, [])
             if not rows:
                 continue
             similarities = self.index.sentence_vectors[rows] @ query_vector
             text = self.index.documents[hit.chunk.doc_id].text
+            rank_penalty = 0.0 if per_document else 0.5 * (hit.score - top_score)
             for sentence_row, similarity in zip(rows, similarities, strict=True):
                 sentence = self.index.sentences[sentence_row]
                 quote = text[sentence.start : sentence.end]
@@ -108,52 +132,126 @@ class ExtractiveAnswerer:
                     continue
                 overlap = 0.0
                 if query_tokens and lexical_weight:
-                    overlap = len(query_tokens & set(self.tokenizer.tokenize(quote))) / len(query_tokens)
-                score = float(similarity) + lexical_weight * overlap + 0.5 * (hit.score - top_score)
+                    overlap = sum(1 for t in query_tokens if t in quote) / len(query_tokens)
+                score = float(similarity) + lexical_weight * overlap + rank_penalty
                 if wants_number and _HAS_NUMBER.search(quote):
                     score += 0.01
                 scored.append(ScoredSentence(hit, sentence.start, sentence.end, quote, score))
         scored.sort(key=lambda s: -s.score)
         return scored
 
-    def answer(
-        self, question: str, hits: list[Hit], filters: Filters | None = None, topic: str | None = None
-    ) -> Answer:
-        """Quote the best sentences with citations, or abstain with the nearest passages."""
-        question = question.strip()
-        scored = self.score_sentences(question, hits, topic)
-        filters_json = filters.to_json() if filters else {}
+    def missing_topics(self, phrases: Sequence[tuple[str, list[str]]], hits: list[Hit]) -> list[str]:
+        """Topic phrases of an English question absent from the top passages, if they weigh most.
+
+        Each phrase weighs as much as its rarest Chinese term (IDF). When the absent
+        phrases carry more than ``1 - min_topic_coverage`` of the weight, the passages
+        are about something else ("infant mortality" asked, only 母婴安全 found): the
+        absent phrases are returned and the answer abstains. Otherwise returns [].
+        """
+        if not phrases or not hits:
+            return []
+        text = "".join(h.chunk.text for h in hits[: self.passages])
+        lexical = self.index.lexical
+
+        def weight(terms: list[str]) -> float:
+            return max(lexical.idf(tok) for term in terms for tok in (lexical.tokenizer.tokenize(term) or [term]))
+
+        weights = [(phrase, weight(terms), any(t in text for t in terms)) for phrase, terms in phrases]
+        total = sum(w for _, w, _ in weights)
+        covered = sum(w for _, w, present in weights if present)
+        if total and covered / total < self.min_topic_coverage:
+            return [phrase for phrase, _, present in weights if not present]
+        return []
+
+    def threshold(self, question: str) -> float:
+        """The abstention threshold for this question's language mix."""
         zh_threshold, en_threshold = self.abstain_below
-        ratio = cjk_ratio(question)
-        threshold = en_threshold + (zh_threshold - en_threshold) * ratio
+        return en_threshold + (zh_threshold - en_threshold) * cjk_ratio(question)
+
+    def answer(
+        self,
+        question: str,
+        hits: list[Hit],
+        filters: Filters | None = None,
+        topic: str | None = None,
+        per_document: bool = False,
+        terms: Sequence[str] = (),
+        phrases: Sequence[tuple[str, list[str]]] = (),
+    ) -> Answer:
+        """Quote the best sentences with citations, or abstain with the nearest passages.
+
+        ``per_document`` (questions comparing plans) quotes the best sentence of every
+        plan whose best sentence clears the threshold, one plan per line.
+        """
+        question = question.strip()
+        scored = self.score_sentences(question, hits, topic, per_document, terms)
+        filters_json = filters.to_json() if filters else {}
+        threshold = self.threshold(question)
         if not scored or scored[0].score < threshold:
             return Answer(question, self._abstention(question, hits), True, [], hits, filters_json)
-        best = scored[0].score
-        chosen = [s for s in scored if s.score >= best - 0.02][: self.max_sentences]
+        missing = [] if per_document else self.missing_topics(phrases, hits)
+        if missing:
+            described = ", ".join(f"{p} ({'/'.join(dict(phrases)[p][:2])})" for p in missing)
+            text = f"The passages closest to this question do not mention {described}. " + self._abstention(
+                question, hits
+            )
+            return Answer(question, text, True, [], hits, {**filters_json, "not_mentioned": missing})
+        if per_document:
+            chosen, seen = [], set()
+            for sentence in scored:
+                if sentence.hit.chunk.doc_id not in seen and sentence.score >= threshold:
+                    seen.add(sentence.hit.chunk.doc_id)
+                    chosen.append(sentence)
+        else:
+            best = scored[0].score
+            chosen = [s for s in scored if s.score >= best - 0.02][: self.max_sentences]
         rank_of = {id(h): i for i, h in enumerate(hits)}
         chosen.sort(key=lambda s: (rank_of[id(s.hit)], s.start))
-        citations = []
-        parts = []
-        for n, sentence in enumerate(chosen, start=1):
-            doc = sentence.hit.document
-            citations.append(
-                Citation(
-                    n=n,
-                    chunk_id=sentence.hit.chunk.chunk_id,
-                    source=doc.source,
-                    title=doc.title,
-                    region=doc.region,
-                    year=doc.year,
-                    section=list(sentence.hit.chunk.section),
-                    quote=sentence.text,
-                    start=sentence.start,
-                    end=sentence.end,
-                )
-            )
-            parts.append(f"{sentence.text}[{n}]")
+        citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]
         english = cjk_ratio(question) < 0.5
-        lead = "The plans say (quoted in the original Chinese):\n" if english else ""
-        return Answer(question, lead + "\n".join(parts), False, citations, hits, filters_json)
+        text = self._compose(citations, english, label_plans=per_document or english)
+        return Answer(question, text, False, citations, hits, filters_json)
+
+    @staticmethod
+    def _citation(n: int, sentence: ScoredSentence) -> Citation:
+        doc = sentence.hit.document
+        return Citation(
+            n=n,
+            chunk_id=sentence.hit.chunk.chunk_id,
+            source=doc.source,
+            title=doc.title,
+            region=doc.region,
+            year=doc.year,
+            section=list(sentence.hit.chunk.section),
+            quote=sentence.text,
+            start=sentence.start,
+            end=sentence.end,
+        )
+
+    def _compose(self, citations: list[Citation], english: bool, label_plans: bool) -> str:
+        """The answer text: quotes with [n] markers; our own words only as plan labels.
+
+        English questions get an English frame (which plan, which section, the figures
+        quoted) around the Chinese quotes; the quotes themselves are never translated.
+        """
+        lines = []
+        if english:
+            lines.append("From the plans (Chinese quoted verbatim):")
+        for c in citations:
+            doc = self.index.documents[c.chunk_id.split(":")[0]]
+            if english:
+                name = f"{doc.region_en} ({doc.region})" if doc.region_en else doc.region
+                section = f", section “{c.section[-1]}”" if c.section else ""
+                lines.append(f"- {name} {c.year or ''}{section}: “{c.quote}” [{c.n}]")
+            elif label_plans:
+                lines.append(f"{c.region}{c.year or ''}年：{c.quote}[{c.n}]")
+            else:
+                lines.append(f"{c.quote}[{c.n}]")
+        if english:
+            figures = list(dict.fromkeys(f for c in citations for f in _FIGURE.findall(c.quote)))
+            if figures:
+                lines.append("Figures quoted: " + ", ".join(figures[:8]))
+        return "\n".join(lines)
 
     def unavailable(self, question: str, scope: QueryScope, plans: str, hits: list[Hit]) -> Answer:
         """Abstain because the question names a region or year the corpus has no plan for."""
@@ -203,7 +301,9 @@ def build_ask_chain(
         return {**inputs, "question": question, "scope": scope, "filters": filters}
 
     def retrieve(inputs: dict) -> dict:
-        hits = searcher.search(inputs["question"], k, inputs.get("filters"), inputs["scope"].topic or None)
+        scope: QueryScope = inputs["scope"]
+        search = searcher.search_per_document if scope.compare else searcher.search
+        hits = search(inputs["question"], k, inputs.get("filters"), scope.topic or None, scope.terms)
         return {**inputs, "hits": hits}
 
     def respond(inputs: dict) -> Answer:
@@ -211,7 +311,17 @@ def build_ask_chain(
         if scope.unavailable and (not scope.regions or any(u.endswith("年") for u in scope.unavailable)):
             plans = analyzer.available_plans() if analyzer else ""
             return answerer.unavailable(inputs["question"], scope, plans, inputs["hits"])
-        return answerer.answer(inputs["question"], inputs["hits"], inputs.get("filters"), scope.topic or None)
+        answer = answerer.answer(
+            inputs["question"],
+            inputs["hits"],
+            inputs.get("filters"),
+            scope.topic or None,
+            scope.compare,
+            scope.terms,
+            scope.phrases,
+        )
+        answer.filters = {**answer.filters, **scope.describe()}
+        return answer
 
     return (
         RunnableLambda(understand, name="understand")

@@ -19,7 +19,7 @@ from pathlib import Path
 from .config import Settings
 from .corpus import CorpusError
 from .embeddings import EmbedderError
-from .evaluation import GoldFileError, evaluate, load_gold
+from .evaluation import GoldFileError, evaluate, load_gold, write_report
 from .index import PolicyIndexError
 from .retrieval import Filters
 from .schema import Answer, Hit
@@ -236,6 +236,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     texts = {d.source: d.text for d in qa.index.documents.values()}
     run = evaluate(questions, lambda q, depth: qa.search(q, depth), texts, args.k, ask=lambda q: qa.ask(q, k=args.k))
     summary = run.summary()
+    if args.report:
+        markdown, chart = write_report(run, gold_path.name, Path(args.report))
+        print(f"report: {markdown} (chart {chart})", file=sys.stderr)
     if args.json:
         print(json.dumps(run.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -341,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", default="eval/gold.jsonl", help="gold file (default eval/gold.jsonl)")
     p.add_argument("-k", type=int, default=5, help="cut-off for hit@k and recall@k (default 5)")
     p.add_argument("--json", action="store_true", help="all metrics and per-question results as JSON")
+    p.add_argument("--report", metavar="DIR", help="write a Markdown report and PNG chart (e.g. eval/reports)")
     p.add_argument("--min-hit5", type=float, help="fail if hit@k is below this")
     p.add_argument("--min-mrr", type=float, help="fail if MRR@10 is below this")
     p.add_argument("--min-accuracy", type=float, help="fail if answer accuracy is below this")

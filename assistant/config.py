@@ -30,7 +30,8 @@ class Settings:
 
     # retrieval
     top_k: int = 5
-    lexical_weight: float = 0.3  # BM25 weight for an all-Chinese query; scaled down by its share of Chinese
+    lexical_weight: float = 0.1  # BM25 weight for an all-Chinese query; scaled down by its share of Chinese
+    expansion_weight: float = 0.03  # BM25 weight for an English query expanded with the term map
     sentence_weight: float = 0.5  # share of a chunk's dense score taken from its best-matching sentence
 
     # extractive answers
@@ -41,6 +42,9 @@ class Settings:
     # lexical bonus and cross-lingual cosines run lower, hence two scales.
     abstain_below_zh: float = 0.93
     abstain_below_en: float = 0.76
+    # An English question abstains when its topic phrases (term map) that the top
+    # passages mention carry less than this share of their weight.
+    min_topic_coverage: float = 0.6
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

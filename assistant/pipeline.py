@@ -70,7 +70,13 @@ class PolicyQA:
     def reload(self) -> None:
         """(Re)load the live index and the components that depend on it."""
         index = PolicyIndex.load(self.settings.index_dir, self.embedder.info, self.tokenizer)
-        searcher = HybridSearcher(index, self.embedder, self.settings.lexical_weight, self.settings.sentence_weight)
+        searcher = HybridSearcher(
+            index,
+            self.embedder,
+            self.settings.lexical_weight,
+            self.settings.sentence_weight,
+            self.settings.expansion_weight,
+        )
         answerer = ExtractiveAnswerer(
             index,
             searcher,
@@ -78,6 +84,7 @@ class PolicyQA:
             passages=self.settings.answer_passages,
             max_sentences=self.settings.answer_max_sentences,
             abstain_below=(self.settings.abstain_below_zh, self.settings.abstain_below_en),
+            min_topic_coverage=self.settings.min_topic_coverage,
         )
         analyzer = QueryAnalyzer(list(index.documents.values()))
         # Swap all together so a concurrent reader never mixes two indexes.
@@ -87,12 +94,12 @@ class PolicyQA:
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True
     ) -> list[Hit]:
         """Top passages. Without ``filters``, regions/years named in the query filter (``understand``)."""
-        topic = None
-        if understand:
-            scope = self.analyzer.analyze(query)
-            filters = filters if filters is not None else scope.filters()
-            topic = scope.topic
-        return self.searcher.search(query, k or self.settings.top_k, filters, topic)
+        if not understand:
+            return self.searcher.search(query, k or self.settings.top_k, filters)
+        scope = self.analyzer.analyze(query)
+        filters = filters if filters is not None else scope.filters()
+        search = self.searcher.search_per_document if scope.compare else self.searcher.search
+        return search(query, k or self.settings.top_k, filters, scope.topic, scope.terms)
 
     def ask(self, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
         return self.chain(k).invoke({"question": question, "filters": filters})

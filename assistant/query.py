@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from .regions import Gazetteer, short_name
 from .retrieval import Filters
 from .schema import Document
+from .terms import TermMap
+from .text import cjk_ratio
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _CN_DIGITS = {
@@ -29,6 +31,25 @@ _CN_DIGITS = {
     "八": "8",
     "九": "9",
 }
+# Plan level only when the plan itself is meant: "县级医院" is a hospital, not a plan.
+_LEVEL_WORDS = [
+    ("province", re.compile(r"省级(?:工作)?(?:计划|要点)|全省(?:工作)?(?:计划|要点)|provincial(?:-level)? plan", re.I)),
+    ("city", re.compile(r"市级(?:工作)?(?:计划|要点)|(?:city|municipal)(?:-level)? plans?", re.I)),
+    ("county", re.compile(r"县级(?:工作)?(?:计划|要点)|全县(?:工作)?(?:计划|要点)|county(?:-level)? plans?", re.I)),
+]
+_COMPARE = re.compile(
+    r"比较|对比|相比|各地|各计划|各个计划|哪些计划|哪些地方|哪几个|分别|所有计划|几个计划|五个计划|各市|不同地区"
+    r"|\bcompar|\bacross\b|\beach (?:plan|of)\b|\bwhich plans\b|\ball (?:five |the )?plans\b|\bversus\b|\bvs\.?\s"
+    r"|\bboth\b|\bdiffer",
+    re.I,
+)
+# Phrases that say what kind of answer is wanted, not what it is about.
+_FORM_PHRASES = frozenset(
+    {
+        "target", "goal", "ratio", "rate", "share", "proportion", "percentage", "percent", "number", "amount",
+        "figure", "plan", "requirement", "measure", "task", "standard", "level", "indicator", "coverage",
+    }
+)  # fmt: skip
 _CN_YEAR = re.compile(r"二[〇零][一二三四五六七八九〇零][〇零一二三四五六七八九]年")
 
 
@@ -40,11 +61,26 @@ class QueryScope:
     years: list[int] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)  # named regions/years with no plan in the corpus
     topic: str = ""  # the question without its region and year words, for sentence matching
+    levels: list[str] = field(default_factory=list)  # "the county plan" → ["county"]
+    compare: bool = False  # asks about several plans: retrieve per plan
+    terms: list[str] = field(default_factory=list)  # Chinese terms for an English question (term map)
+    # English phrases naming the topic (not question form words) with their Chinese terms
+    phrases: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def filters(self) -> Filters | None:
-        if not (self.regions or self.years):
+        if not (self.regions or self.years or self.levels):
             return None
-        return Filters(regions=list(self.regions), years=list(self.years))
+        return Filters(regions=list(self.regions), years=list(self.years), levels=list(self.levels))
+
+    def describe(self) -> dict[str, object]:
+        """What was understood, for showing to the user."""
+        shown: dict[str, object] = {}
+        for key in ("regions", "years", "levels", "unavailable"):
+            if getattr(self, key):
+                shown[key] = list(getattr(self, key))
+        if self.compare:
+            shown["compare"] = True
+        return shown
 
 
 class QueryAnalyzer:
@@ -55,8 +91,11 @@ class QueryAnalyzer:
     English mentions: names from ``data/region_names_en.tsv`` (Zhejiang, Donghai).
     """
 
-    def __init__(self, documents: list[Document], gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self, documents: list[Document], gazetteer: Gazetteer | None = None, terms: TermMap | None = None
+    ) -> None:
         self.gazetteer = gazetteer or Gazetteer()
+        self.terms = terms or TermMap()
         self.documents = documents
         in_corpus = {name for d in documents for name in d.region_chain}
         names: dict[str, str] = {}  # mention → region name
@@ -91,11 +130,17 @@ class QueryAnalyzer:
                 scope.years.append(year)
             else:
                 scope.unavailable.append(f"{year}年")
+        if cjk_ratio(question) < 0.5:
+            scope.terms = self.terms.translate(question)
+        scope.levels = [level for level, pattern in _LEVEL_WORDS if pattern.search(question)]
+        scope.compare = bool(_COMPARE.search(question)) or len(scope.regions) >= 2
         topic = question
         for match in [*zh_matches, *en_matches]:
             topic = topic.replace(match.group(0), " ")
         topic = _CN_YEAR.sub(" ", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", " ", topic))
         scope.topic = re.sub(r"\s+", " ", topic).strip(" ,，、'’s") or question
+        if scope.terms:
+            scope.phrases = [(p, t) for p, t in self.terms.phrases(scope.topic) if p not in _FORM_PHRASES]
         return scope
 
     def available_plans(self) -> str:

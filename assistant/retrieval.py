@@ -14,6 +14,7 @@ with the share of Chinese characters in the query: a Chinese question gets the f
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,12 +76,18 @@ class HybridSearcher:
     """
 
     def __init__(
-        self, index: PolicyIndex, embedder: Embedder, lexical_weight: float = 0.3, sentence_weight: float = 0.5
+        self,
+        index: PolicyIndex,
+        embedder: Embedder,
+        lexical_weight: float = 0.3,
+        sentence_weight: float = 0.5,
+        expansion_weight: float = 0.2,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.lexical_weight = lexical_weight
         self.sentence_weight = sentence_weight
+        self.expansion_weight = expansion_weight
         # Sentence rows are stored chunk by chunk; their boundaries let numpy take the
         # best sentence of every chunk in one pass.
         owners = np.array([s.chunk for s in index.sentences], dtype=np.int64)
@@ -106,17 +113,21 @@ class HybridSearcher:
         return np.array([i for i, c in enumerate(self.index.chunks) if c.doc_id in allowed], dtype=np.int64)
 
     def score(
-        self, query: str, rows: np.ndarray, topic: str | None = None
+        self, query: str, rows: np.ndarray, topic: str | None = None, expansion: Sequence[str] = ()
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fused, dense, lexical) scores of the given chunk rows for ``query``.
 
         ``topic`` is the query without region/year words; sentences carry no region,
-        so they are matched against the topic (defaults to the query).
+        so they are matched against the topic (defaults to the query). ``expansion``
+        holds Chinese terms for an English query (from the term map): they join the
+        BM25 query, weighted by ``expansion_weight`` in place of the Chinese share.
         """
         topic_vector = self.query_vector(topic) if topic and topic != query else None
         dense = self._dense_scores(self.query_vector(query), rows, topic_vector)
-        lexical = self.index.lexical.scores(query)[rows] if len(rows) else np.zeros(0, np.float32)
-        weight = self.lexical_weight * cjk_ratio(query)
+        lexical_query = " ".join([query, *expansion])
+        lexical = self.index.lexical.scores(lexical_query)[rows] if len(rows) else np.zeros(0, np.float32)
+        ratio = cjk_ratio(query)
+        weight = self.lexical_weight * ratio + (self.expansion_weight * (1 - ratio) if expansion else 0.0)
         top = float(lexical.max()) if len(lexical) else 0.0
         fused = dense + (weight * lexical / top if top > 0 else 0.0)
         return fused, dense, lexical
@@ -139,12 +150,22 @@ class HybridSearcher:
         best_rows = np.where(best_rows < 0, chunk_scores, best_rows)
         return (1 - self.sentence_weight) * chunk_scores + self.sentence_weight * best_rows
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None, topic: str | None = None) -> list[Hit]:
-        """Top ``k`` hits for ``query`` among the chunks ``filters`` allow (``topic``: see :meth:`score`)."""
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        topic: str | None = None,
+        expansion: Sequence[str] = (),
+    ) -> list[Hit]:
+        """Top ``k`` hits for ``query`` among the chunks ``filters`` allow.
+
+        ``topic`` and ``expansion``: see :meth:`score`.
+        """
         rows = self.candidates(filters)
         if not len(rows) or not query.strip():
             return []
-        fused, dense, lexical = self.score(query, rows, topic)
+        fused, dense, lexical = self.score(query, rows, topic, expansion)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
         for rank, position in enumerate(order, start=1):
@@ -160,6 +181,30 @@ class HybridSearcher:
                 )
             )
         return hits
+
+    def search_per_document(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        topic: str | None = None,
+        expansion: Sequence[str] = (),
+    ) -> list[Hit]:
+        """The best passage of every allowed plan first (best plan first), then the rest.
+
+        For questions that compare plans: a ranking by score alone lets one plan with
+        several matching passages crowd out the others.
+        """
+        hits = self.search(query, max(k, 50), filters, topic, expansion)
+        best: dict[str, Hit] = {}
+        for hit in hits:
+            best.setdefault(hit.chunk.doc_id, hit)
+        firsts = list(best.values())
+        rest = [h for h in hits if h not in firsts]
+        ordered = (firsts + rest)[: max(k, len(firsts))]
+        for rank, hit in enumerate(ordered, start=1):
+            hit.rank = rank
+        return ordered
 
 
 def hit_to_langchain(hit: Hit) -> LCDocument:

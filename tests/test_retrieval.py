@@ -28,11 +28,16 @@ def test_chinese_question_finds_the_right_plan(qa):
     assert hit.chunk.source == "donghai-2021.txt" and "70%" in hit.chunk.text
 
 
-def test_english_question_is_not_hurt_by_bm25(qa):
-    # For an English query the lexical weight is zero: fused score equals the cosine.
-    hits = qa.search("What are the elderly-care targets in Zhejiang 2022?", k=3)
-    assert all(abs(h.score - h.dense_score) < 1e-6 for h in hits)
-    assert hits[0].chunk.source == "zhejiang-2022.txt"
+def test_english_question_uses_bm25_only_through_the_term_map(qa):
+    question = "What are the elderly-care targets in Zhejiang 2022?"
+    # Raw English tokens never reach BM25 with any weight: fused score equals the cosine.
+    raw = qa.searcher.search(question, 3)
+    assert all(abs(h.score - h.dense_score) < 1e-6 for h in raw)
+    # With the term map's Chinese terms, BM25 adds at most expansion_weight.
+    expanded = qa.search(question, 3)
+    assert expanded[0].chunk.source == "zhejiang-2022.txt"
+    assert all(0 <= h.score - h.dense_score <= qa.searcher.expansion_weight + 1e-6 for h in expanded)
+    assert any(h.score > h.dense_score for h in expanded)
 
 
 def test_langchain_retriever_returns_documents_with_metadata(qa):

@@ -1,0 +1,114 @@
+"""Query understanding: regions, years, levels, comparisons, missing plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.query import QueryAnalyzer
+
+
+@pytest.fixture(scope="module")
+def analyzer(documents):
+    return QueryAnalyzer(list(documents.values()))
+
+
+@pytest.mark.parametrize(
+    ("question", "regions", "years"),
+    [
+        ("浙江2022年老年医学科比例", ["浙江省"], [2022]),
+        ("浙江省的托育目标", ["浙江省"], []),
+        ("What does Zhejiang plan for childcare?", ["浙江省"], []),
+        ("开封2022年社区卫生服务站", ["开封市"], [2022]),
+        ("Kaifeng village clinics", ["开封市"], []),
+        ("遂宁 two cancers screening", ["遂宁市"], []),
+        ("Suining 2022年", ["遂宁市"], [2022]),
+        ("常州 family doctors", ["常州市"], []),
+        ("东海的医养结合", ["东海县"], []),
+        ("东海县2021年", ["东海县"], [2021]),
+        ("Donghai county", ["东海县"], []),
+        ("连云港的计划", ["连云港市"], []),
+        ("江苏的家庭医生签约", ["江苏省"], []),
+        ("Jiangsu plans", ["江苏省"], []),
+        ("河南开展了什么", ["河南省"], []),
+        ("四川省的疫苗接种", ["四川省"], []),
+        ("二〇二二年的目标", [], [2022]),
+    ],
+)
+def test_regions_and_years(analyzer, question, regions, years):
+    scope = analyzer.analyze(question)
+    assert scope.regions == regions and scope.years == years and scope.unavailable == []
+
+
+@pytest.mark.parametrize(
+    ("question", "unavailable"),
+    [
+        ("杭州2023年的目标", ["杭州市", "2023年"]),
+        ("What does Beijing plan?", ["北京市"]),
+        ("开封2021年", ["2021年"]),
+        ("广东省的老年医学科", ["广东省"]),
+    ],
+)
+def test_regions_and_years_not_in_corpus(analyzer, question, unavailable):
+    assert analyzer.analyze(question).unavailable == unavailable
+
+
+def test_province_filter_covers_its_cities(analyzer, documents):
+    filters = analyzer.analyze("江苏的家庭医生签约").filters()
+    assert {d.source for d in documents.values() if filters.accepts(d)} == {"changzhou-2020.txt", "donghai-2021.txt"}
+
+
+def test_plan_level_words_but_not_hospital_levels(analyzer):
+    assert analyzer.analyze("In the county plan, who leads family doctor signing?").levels == ["county"]
+    assert analyzer.analyze("省级计划里的目标").levels == ["province"]
+    assert analyzer.analyze("县级医院能力建设").levels == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "比较各地老年医学科设置比例",
+        "Compare the geriatrics targets across all five plans",
+        "哪些计划提到了医共体",
+        "常州和东海分别新建多少个基层特色科室",
+    ],
+)
+def test_comparisons_detected(analyzer, question):
+    assert analyzer.analyze(question).compare
+
+
+def test_topic_drops_region_and_year_words(analyzer):
+    assert analyzer.analyze("浙江2022年老年医学科比例").topic == "老年医学科比例"
+
+
+def test_missing_plan_abstains_and_lists_plans(qa):
+    answer = qa.ask("杭州2023年二级医院老年医学科比例目标")
+    assert answer.abstained and answer.citations == []
+    assert "杭州市" in answer.answer and "浙江省 2022" in answer.answer
+    english = qa.ask("What is Beijing's 2022 target for geriatrics departments?")
+    assert (english.abstained and "Beijing" not in english.answer) or "北京市" in english.answer
+
+
+def test_applied_filters_are_reported(qa):
+    answer = qa.ask("东海县2021年二级以上综合医院老年医学科比例")
+    assert answer.filters["regions"] == ["东海县"] and answer.filters["years"] == [2021]
+
+
+def test_comparison_quotes_each_plan(qa):
+    answer = qa.ask("比较各地二级及以上综合医院设置老年医学科的比例目标")
+    quoted = {c.source for c in answer.citations}
+    assert {"kaifeng-2022.txt", "zhejiang-2022.txt", "donghai-2021.txt"} <= quoted
+    for source, number in [("kaifeng-2022.txt", "50%"), ("zhejiang-2022.txt", "65%"), ("donghai-2021.txt", "70%")]:
+        assert any(number in c.quote for c in answer.citations if c.source == source), source
+
+
+def test_term_map_brings_chinese_terms_to_english_questions(analyzer):
+    scope = analyzer.analyze("What share of secondary hospitals should have a geriatric department in Zhejiang?")
+    assert "老年医学科" in scope.terms
+    assert "geriatric department" in [phrase for phrase, _ in scope.phrases]
+    assert "share" not in [phrase for phrase, _ in scope.phrases]  # a form word, not the topic
+    assert analyzer.analyze("浙江老年医学科").terms == []
+
+
+def test_english_question_about_an_absent_topic_abstains(qa):
+    answer = qa.ask("How many registered nurses does Donghai plan to add in 2021?")
+    assert answer.abstained
