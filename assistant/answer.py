@@ -34,6 +34,12 @@ _QUANTITY_QUESTION = re.compile(
 _FIGURE = re.compile(
     r"\d+(?:\.\d+)?(?:\s*[-—~至]\s*\d+(?:\.\d+)?)?(?:%|‰|/10万|万人|万|亿元|亿|个|家|名|人次|人|元|张|所|项|台|次|岁|天)"
 )
+# Stricter than _QUANTITY_QUESTION: the question cannot be answered without a figure.
+_ASKS_FOR_NUMBER = re.compile(
+    r"多少|几[个家所项名人次万台张座]|比例是|比率是|百分之|数值"
+    r"|how (many|much)|what (share|percentage|proportion|ratio|number|figure)|\bper (\d|thousand|hundred)",
+    re.IGNORECASE,
+)
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
 
 
@@ -50,7 +56,8 @@ def _is_quotable(sentence: str) -> bool:
     """Headings and title lines say nothing by themselves; they are never the answer."""
     body = sentence.rstrip("。")
     if marker_family(sentence) and ("。" not in body) and len(body) <= 40:
-        return False
+        # "8. 全县…发病率确保控制在120/10万以内" is a heading that states a target: quotable.
+        return bool(re.search(r"\d", re.sub(r"^\s*[（(]?\s*\d+\s*[.．、)）]", "", body)))
     return not (len(sentence) < 40 and not sentence.endswith(("。", "！", "？", "）", ")")))
 
 
@@ -85,6 +92,7 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self.min_topic_coverage = min_topic_coverage
+        self.per_plan_leniency = 0.05
         self._row_of = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
     def score_sentences(
@@ -197,14 +205,24 @@ class ExtractiveAnswerer:
             )
             return Answer(question, text, True, [], hits, {**filters_json, "not_mentioned": missing})
         if per_document:
+            # Once one plan clearly answers, the others need only come close: their
+            # wording of the same target differs, and a missing plan is a wrong answer.
             chosen, seen = [], set()
             for sentence in scored:
-                if sentence.hit.chunk.doc_id not in seen and sentence.score >= threshold:
+                if sentence.hit.chunk.doc_id not in seen and sentence.score >= threshold - self.per_plan_leniency:
                     seen.add(sentence.hit.chunk.doc_id)
                     chosen.append(sentence)
         else:
             best = scored[0].score
             chosen = [s for s in scored if s.score >= best - 0.02][: self.max_sentences]
+        if _ASKS_FOR_NUMBER.search(question) and not any(_HAS_NUMBER.search(c.text) for c in chosen):
+            # A wrong number is the worst answer; a figure-less quote to a "how many" is no answer.
+            lead = (
+                "The closest passages state no figure for this. "
+                if cjk_ratio(question) < 0.5
+                else "最接近的段落中没有给出相应的数字。"
+            )
+            return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
         rank_of = {id(h): i for i, h in enumerate(hits)}
         chosen.sort(key=lambda s: (rank_of[id(s.hit)], s.start))
         citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]

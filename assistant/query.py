@@ -50,6 +50,10 @@ _FORM_PHRASES = frozenset(
         "figure", "plan", "requirement", "measure", "task", "standard", "level", "indicator", "coverage",
     }
 )  # fmt: skip
+# "compared with 2020", "比2020年" name a baseline, not the plan's year.
+_BASELINE = re.compile(
+    r"(?:compared (?:with|to)|than|since|from|相比|比|较|与|以来)\s*(?:the\s+)?(?:end of\s+)?$", re.I
+)
 _CN_YEAR = re.compile(r"二[〇零][一二三四五六七八九〇零][〇零一二三四五六七八九]年")
 
 
@@ -122,7 +126,7 @@ class QueryAnalyzer:
                 scope.regions.append(region)
             else:
                 scope.unavailable.append(region)
-        years = [int(y) for y in _YEAR.findall(question)]
+        years = [int(m.group(1)) for m in _YEAR.finditer(question) if not _BASELINE.search(question[: m.start()])]
         years += [int("".join(_CN_DIGITS[c] for c in y[:4])) for y in _CN_YEAR.findall(question)]
         candidates = [d for d in self.documents if not scope.regions or any(r in d.region_chain for r in scope.regions)]
         for year in dict.fromkeys(years):
@@ -133,7 +137,8 @@ class QueryAnalyzer:
         if cjk_ratio(question) < 0.5:
             scope.terms = self.terms.translate(question)
         scope.levels = [level for level, pattern in _LEVEL_WORDS if pattern.search(question)]
-        scope.compare = bool(_COMPARE.search(question)) or len(scope.regions) >= 2
+        # One named region leaves nothing to compare ("compared with 2020" is a baseline).
+        scope.compare = (bool(_COMPARE.search(question)) and len(scope.regions) != 1) or len(scope.regions) >= 2
         topic = question
         for match in [*zh_matches, *en_matches]:
             topic = topic.replace(match.group(0), " ")

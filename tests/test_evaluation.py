@@ -74,3 +74,11 @@ def test_bad_gold_file_is_a_clear_error(eval_cli, tmp_path):
     path.write_text("{broken\n", encoding="utf-8")
     code, _, err = eval_cli("--gold", str(path))
     assert code == 2 and "bad.jsonl:1" in err
+
+
+def test_gold_set_regression_gate(eval_cli):
+    """CI gate: the gold set must stay at or above these floors (measured values are higher)."""
+    code, out, err = eval_cli(
+        "--gold", str(ROOT / "eval" / "gold.jsonl"), "--min-hit5", "0.95", "--min-mrr", "0.88", "--min-accuracy", "0.85"
+    )
+    assert code == 0, out[-3000:] + err
