@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import textwrap
@@ -35,6 +36,10 @@ examples:
   policyqa ask --batch questions.txt > answers.jsonl
   policyqa ask "家庭医生签约" --region 江苏 --year 2021
   policyqa eval --gold eval/gold.jsonl --min-hit5 0.9
+  policyqa compare 老年医学科 --csv geriatrics.csv
+  policyqa refs 优质服务基层行 --sentences
+  policyqa who 家庭医生签约
+  policyqa serve                                   the chat page on http://127.0.0.1:7860
 
 Paths and model can also come from POLICYQA_CORPUS_DIR, POLICYQA_INDEX_DIR, POLICYQA_MODEL.
 """
@@ -270,6 +275,87 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _topic(args: argparse.Namespace, what: str) -> str:
+    topic = " ".join(args.topic or []).strip()
+    if not topic:
+        raise UsageError(f"give a {what}, e.g. policyqa {args.command} 老年医学科")
+    return topic
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    comparison = qa.compare(_topic(args, "topic"), _filters(args))
+    if args.csv:
+        Path(args.csv).write_text(comparison.to_csv(), encoding="utf-8-sig")  # BOM: Excel opens it as UTF-8
+    if args.markdown:
+        Path(args.markdown).write_text(comparison.to_markdown(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(comparison.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    width = _terminal_width()
+    print(f"{comparison.topic}: {sum(r.found for r in comparison.rows)} of {len(comparison.rows)} plans")
+    for row in comparison.rows:
+        head = f"{row.region} {row.year or ''} ({row.level})"
+        if not row.found:
+            print(f"\n{head}: 未找到 not found")
+            continue
+        print(f"\n{head}: {'、'.join(row.values) or '(no figure)'}")
+        print(wrap(f"“{row.quote}”", width, "    "))
+        print(wrap(row.citation, width, "    "))
+    return 0
+
+
+def cmd_refs(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    groups = qa.references(" ".join(args.query or []).strip() or None)
+    documents = qa.index.documents
+    if args.json:
+        print(json.dumps([g.to_json(documents) for g in groups[: args.limit]], ensure_ascii=False, indent=1))
+        return 0
+    width = _terminal_width()
+    if not groups:
+        print("no references found")
+    for group in groups[: args.limit]:
+        plans = "、".join(f"{documents[p].region}{documents[p].year or ''}" for p in group.plans)
+        print(f"{group.name}  [{group.kind}]  {len(group.plans)} plan(s), {group.count} mention(s): {plans}")
+        if args.sentences:
+            for c in group.citations:
+                doc = documents[c.doc_id]
+                print(
+                    wrap(f"{doc.region}{doc.year or ''}: “{c.sentence}” ({c.source}:{c.start}-{c.end})", width, "    ")
+                )
+    return 0
+
+
+def cmd_who(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    topic = " ".join(args.topic or []).strip() or None
+    if topic is None and not args.department:
+        raise UsageError("give a topic (policyqa who 家庭医生签约) or --department 医政科")
+    matches = qa.responsible(topic, _filters(args), args.department, k=args.k if topic else 10_000)
+    if args.json:
+        print(json.dumps([m.to_json() for m in matches], ensure_ascii=False, indent=1))
+        return 0
+    width = _terminal_width()
+    if not matches:
+        print("no plan names who is responsible for this")
+    for m in matches:
+        doc = m.document
+        leaders, departments = "、".join(m.item.leaders) or "—", "、".join(m.item.departments) or "—"
+        print(f"{doc.region} {doc.year}: 牵头领导 {leaders}；责任科室 {departments}")
+        print(wrap(" › ".join(m.section), width, "    "))
+        print(wrap(f"“{m.item.text}”", width, "    "))
+        print(f"    {m.item.source}:{m.item.start}-{m.item.end}\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app import serve  # gradio is imported only for this command
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
 # -- parser -------------------------------------------------------------------------------
 
 
@@ -349,6 +435,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-mrr", type=float, help="fail if MRR@10 is below this")
     p.add_argument("--min-accuracy", type=float, help="fail if answer accuracy is below this")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser(
+        "compare",
+        parents=[common, filters],
+        help="one target compared across plans",
+        description="For each plan, the best passage about a topic (Chinese or English) and the "
+        "figures in it; plans that do not address it say 'not found'.",
+    )
+    p.add_argument("topic", nargs="*", help="e.g. 老年医学科, 家庭医生签约率, 'geriatrics departments'")
+    p.add_argument("--json", action="store_true", help="rows as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "refs",
+        parents=[common],
+        help="which plans cite which policies",
+        description="Policies the plans cite — 《titles》, document numbers (〔2021〕44号) and named "
+        "programmes — merged across forms, those cited by more plans first.",
+    )
+    p.add_argument("query", nargs="*", help="only references whose name or citing sentence contains this")
+    p.add_argument("--sentences", action="store_true", help="show every citing sentence")
+    p.add_argument("--limit", type=int, default=30, help="at most this many references (default 30)")
+    p.add_argument("--json", action="store_true", help="references with their citations as JSON")
+    p.set_defaults(func=cmd_refs)
+
+    p = sub.add_parser(
+        "who",
+        parents=[common, filters],
+        help="who is responsible for an item",
+        description="Items whose plan names a lead leader and responsible department "
+        "(（牵头领导：…；责任科室：…）), best match to the topic first, or all items of a department.",
+    )
+    p.add_argument("topic", nargs="*", help="e.g. 家庭医生签约, 'elderly health'")
+    p.add_argument("--department", metavar="NAME", help="only items of this department, e.g. 医政科")
+    p.add_argument("-k", type=int, default=3, help="number of items for a topic (default 3)")
+    p.add_argument("--json", action="store_true", help="items as JSON")
+    p.set_defaults(func=cmd_who)
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="the staff chat page (Gradio)",
+        description="Start the chat page on the bundled corpus: ask, compare, references, "
+        "documents (with upload) and evaluation. Builds the index first if missing.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
@@ -371,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return 0
 
 
 if __name__ == "__main__":

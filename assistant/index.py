@@ -4,7 +4,8 @@ Layout of ``index/``::
 
     CURRENT                 name of the live build directory (swapped atomically)
     build-<time>-<id>/      manifest.json, documents.json, chunks.jsonl, dense.faiss,
-                            sentences.jsonl, sentences.npy, bm25/
+                            sentences.jsonl, sentences.npy, bm25/,
+                            indicators.jsonl, references.jsonl, items.jsonl (facts per plan)
     cache/<model key>/      embedding cache: vectors keyed by sha256 of the embedded text
     .lock                   held while a build runs
 
@@ -25,7 +26,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,13 +36,31 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, SectionChunker
 from .corpus import CorpusError, MetadataReader, corpus_files, load_document, load_manifest
 from .embeddings import Embedder, EmbedderError, EmbedderInfo
+from .indicators import Indicator, IndicatorExtractor
 from .lexical import BM25Index, ChineseTokenizer
+from .references import Reference, ReferenceExtractor
+from .responsibilities import ResponsibilityItem, extract_items
 from .schema import Chunk, Document
 from .text import split_sentences
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+
+def _indicators(document: Document, chunks: list[Chunk]) -> list:
+    return IndicatorExtractor().extract(document, [(c.start, c.end) for c in chunks])
+
+
+# Facts extracted from each plan and stored beside its chunks: (record class, extractor).
+# Like chunks, they are recomputed only for files that changed.
+DERIVED: dict[str, tuple[type, Callable[[Document, list[Chunk]], list]]] = {
+    "indicators": (Indicator, _indicators),
+    "references": (Reference, lambda document, chunks: ReferenceExtractor().extract(document)),
+    "items": (ResponsibilityItem, lambda document, chunks: extract_items(document)),
+}
+
+INDEX_FORMAT = 3
+# Bump when an extractor in DERIVED changes what it finds: stored facts are then recomputed.
+EXTRACTORS_VERSION = 2
 EMBED_BATCH = 16
 
 
@@ -67,6 +86,17 @@ def _sha(text: str) -> str:
 
 def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _read_rows(path: Path, kind: type) -> list:
+    with open(path, encoding="utf-8") as handle:
+        return [kind(**json.loads(line)) for line in handle if line.strip()]
+
+
+def _write_rows(path: Path, rows: list) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
 
 
 @dataclass
@@ -179,8 +209,10 @@ class PolicyIndex:
         lexical: BM25Index,
         sentences: list[SentenceRow],
         sentence_vectors: np.ndarray,
+        derived: dict[str, list] | None = None,
     ) -> None:
         self.path = path
+        self.derived = derived or {name: [] for name in DERIVED}
         self.manifest = manifest
         self.documents = documents
         self.chunks = chunks
@@ -191,6 +223,18 @@ class PolicyIndex:
         self.sentences_by_chunk: dict[int, list[int]] = {}
         for row, sentence in enumerate(sentences):
             self.sentences_by_chunk.setdefault(sentence.chunk, []).append(row)
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return self.derived["indicators"]
+
+    @property
+    def references(self) -> list[Reference]:
+        return self.derived["references"]
+
+    @property
+    def items(self) -> list[ResponsibilityItem]:
+        return self.derived["items"]
 
     @property
     def embedder_info(self) -> EmbedderInfo:
@@ -236,13 +280,12 @@ class PolicyIndex:
             documents = {
                 d["doc_id"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
             }
-            with open(build / "chunks.jsonl", encoding="utf-8") as handle:
-                chunks = [Chunk(**json.loads(line)) for line in handle if line.strip()]
+            chunks = _read_rows(build / "chunks.jsonl", Chunk)
             dense = faiss.read_index(str(build / "dense.faiss"))
             lexical = BM25Index.load(build / "bm25", tokenizer)
-            with open(build / "sentences.jsonl", encoding="utf-8") as handle:
-                sentences = [SentenceRow(**json.loads(line)) for line in handle if line.strip()]
+            sentences = _read_rows(build / "sentences.jsonl", SentenceRow)
             sentence_vectors = np.load(build / "sentences.npy")
+            derived = {name: _read_rows(build / f"{name}.jsonl", kind) for name, (kind, _) in DERIVED.items()}
         except PolicyIndexError:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
@@ -258,7 +301,7 @@ class PolicyIndex:
         for chunk in chunks:
             if chunk.doc_id not in documents:
                 raise IndexCorruptError(f"the index in {index_dir} lists a chunk of unknown document {chunk.doc_id}")
-        return cls(build, manifest, documents, chunks, dense, lexical, sentences, sentence_vectors)
+        return cls(build, manifest, documents, chunks, dense, lexical, sentences, sentence_vectors, derived)
 
 
 class IndexBuilder:
@@ -288,7 +331,10 @@ class IndexBuilder:
     @property
     def chunker_signature(self) -> str:
         c = self.chunker
-        return f"{CHUNKER_VERSION}:{c.max_chars}:{c.min_chars}:{c.overlap_sentences}:{c.runin_max_len}"
+        return (
+            f"{CHUNKER_VERSION}:{c.max_chars}:{c.min_chars}:{c.overlap_sentences}:{c.runin_max_len}"
+            f":facts-{EXTRACTORS_VERSION}"
+        )
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -300,8 +346,9 @@ class IndexBuilder:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _previous(self) -> tuple[dict, dict[str, Document], dict[str, list[Chunk]]]:
-        """Manifest, documents and chunks by source of the live build, if it can be reused."""
+    def _previous(self) -> tuple[dict, dict[str, Document], dict[str, dict[str, list]]]:
+        """Manifest, documents by source, and rows by kind ("chunks", "indicators" …) then by
+        source, of the live build, if it can be reused."""
         build = PolicyIndex.live_build(self.index_dir)
         if build is None:
             return {}, {}, {}
@@ -312,12 +359,12 @@ class IndexBuilder:
             documents = {
                 d["source"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
             }
-            chunks: dict[str, list[Chunk]] = {}
-            with open(build / "chunks.jsonl", encoding="utf-8") as handle:
-                for line in handle:
-                    chunk = Chunk(**json.loads(line))
-                    chunks.setdefault(chunk.source, []).append(chunk)
-            return manifest, documents, chunks
+            kinds = {"chunks": Chunk, **{name: kind for name, (kind, _) in DERIVED.items()}}
+            rows: dict[str, dict[str, list]] = {}
+            for name, kind in kinds.items():
+                for row in _read_rows(build / f"{name}.jsonl", kind):
+                    rows.setdefault(name, {}).setdefault(row.source, []).append(row)
+            return manifest, documents, rows
         except (OSError, ValueError, KeyError, TypeError) as err:
             log.warning("previous index unreadable (%s); building from scratch", err)
             return {}, {}, {}
@@ -327,12 +374,13 @@ class IndexBuilder:
         started = time.perf_counter()
         report = BuildReport()
         with self._lock():
-            manifest, old_docs, old_chunks = ({}, {}, {}) if rebuild else self._previous()
+            manifest, old_docs, old_rows = ({}, {}, {}) if rebuild else self._previous()
             old_files: dict[str, str] = manifest.get("files", {})
             entries = load_manifest(self.corpus_dir)
             reader = MetadataReader()
             documents: list[Document] = []
             chunks: list[Chunk] = []
+            derived: dict[str, list] = {name: [] for name in DERIVED}
             files: dict[str, str] = {}
             for path in corpus_files(self.corpus_dir):
                 try:
@@ -344,7 +392,9 @@ class IndexBuilder:
                 fingerprint = hashlib.sha256(raw + json.dumps(entry, sort_keys=True).encode()).hexdigest()
                 if old_files.get(path.name) == fingerprint and path.name in old_docs:
                     documents.append(old_docs[path.name])
-                    chunks.extend(old_chunks.get(path.name, []))
+                    chunks.extend(old_rows.get("chunks", {}).get(path.name, []))
+                    for name in DERIVED:
+                        derived[name].extend(old_rows.get(name, {}).get(path.name, []))
                     files[path.name] = fingerprint
                     report.unchanged.append(path.name)
                     continue
@@ -359,7 +409,10 @@ class IndexBuilder:
                 if document.inferred:
                     report.inferred[path.name] = {k: getattr(document, k) for k in document.inferred}
                 documents.append(document)
-                chunks.extend(self.chunker.chunk(document))
+                document_chunks = self.chunker.chunk(document)
+                chunks.extend(document_chunks)
+                for name, (_, extract) in DERIVED.items():
+                    derived[name].extend(extract(document, document_chunks))
                 files[path.name] = fingerprint
             report.removed = sorted(set(old_files) - set(files) - set(report.skipped))
             ids = [d.doc_id for d in documents]
@@ -383,7 +436,9 @@ class IndexBuilder:
             if report.noop and not rebuild and PolicyIndex.live_build(self.index_dir) is not None:
                 report.build = PolicyIndex.live_build(self.index_dir).name
             else:
-                report.build = self._write(documents, chunks, files, chunk_vectors, sentence_rows, sentence_vectors)
+                report.build = self._write(
+                    documents, chunks, files, chunk_vectors, sentence_rows, sentence_vectors, derived
+                )
         report.seconds = time.perf_counter() - started
         return report
 
@@ -405,6 +460,7 @@ class IndexBuilder:
         chunk_vectors: np.ndarray,
         sentence_rows: list[SentenceRow],
         sentence_vectors: np.ndarray,
+        derived: dict[str, list],
     ) -> str:
         import faiss
 
@@ -416,12 +472,10 @@ class IndexBuilder:
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         BM25Index(self.tokenizer).fit([c.embed_text for c in chunks]).save(tmp / "bm25")
         _write_json(tmp / "documents.json", [asdict(d) for d in documents])
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as handle:
-            for chunk in chunks:
-                handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as handle:
-            for row in sentence_rows:
-                handle.write(json.dumps(asdict(row)) + "\n")
+        _write_rows(tmp / "chunks.jsonl", chunks)
+        _write_rows(tmp / "sentences.jsonl", sentence_rows)
+        for kind, rows in derived.items():
+            _write_rows(tmp / f"{kind}.jsonl", rows)
         np.save(tmp / "sentences.npy", sentence_vectors)
         _write_json(
             tmp / "manifest.json",

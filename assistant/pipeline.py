@@ -10,34 +10,67 @@ needs to know about them.
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
+
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer import ExtractiveAnswerer, build_ask_chain
 from .chunking import SectionChunker
 from .config import Settings
+from .crossdoc import Comparison, CrossDocChecker, ResponsibilityMatch
 from .embeddings import Embedder, load_embedder
 from .index import BuildReport, IndexBuilder, PolicyIndex
 from .lexical import ChineseTokenizer
 from .query import QueryAnalyzer
+from .references import ReferenceGroup
 from .retrieval import Filters, HybridRetriever, HybridSearcher
 from .schema import Answer, Hit
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Engine:
+    """Everything that depends on one loaded index; replaced as a whole on reload."""
+
+    index: PolicyIndex
+    searcher: HybridSearcher
+    answerer: ExtractiveAnswerer
+    analyzer: QueryAnalyzer
+    crossdoc: CrossDocChecker
+
+
 class PolicyQA:
     """Question answering over one corpus and its index.
 
     Use :meth:`open` to get one with the index loaded (built first if missing).
+    Safe to share between threads: a rebuild swaps in a new :class:`Engine` in one
+    assignment, and every call works on the engine it started with.
     """
 
     def __init__(self, settings: Settings, embedder: Embedder, tokenizer: ChineseTokenizer | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.tokenizer = tokenizer or ChineseTokenizer()
-        self.index: PolicyIndex | None = None
-        self.searcher: HybridSearcher | None = None
-        self.answerer: ExtractiveAnswerer | None = None
-        self.analyzer: QueryAnalyzer | None = None
+        self.engine: Engine | None = None
+        self._build_lock = threading.Lock()
+
+    @property
+    def index(self) -> PolicyIndex:
+        return self.engine.index
+
+    @property
+    def searcher(self) -> HybridSearcher:
+        return self.engine.searcher
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        return self.engine.answerer
+
+    @property
+    def analyzer(self) -> QueryAnalyzer:
+        return self.engine.analyzer
 
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True) -> PolicyQA:
@@ -63,8 +96,9 @@ class PolicyQA:
         builder = IndexBuilder(
             self.settings.corpus_dir, self.settings.index_dir, self.embedder, self.chunker(), self.tokenizer
         )
-        report = builder.build(rebuild=rebuild, progress=progress)
-        self.reload()
+        with self._build_lock:  # questions go on being answered from the current engine meanwhile
+            report = builder.build(rebuild=rebuild, progress=progress)
+            self.reload()
         return report
 
     def reload(self) -> None:
@@ -87,26 +121,57 @@ class PolicyQA:
             min_topic_coverage=self.settings.min_topic_coverage,
         )
         analyzer = QueryAnalyzer(list(index.documents.values()))
-        # Swap all together so a concurrent reader never mixes two indexes.
-        self.index, self.searcher, self.answerer, self.analyzer = index, searcher, answerer, analyzer
+        crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
+        self.engine = Engine(index, searcher, answerer, analyzer, crossdoc)  # one assignment: readers see old or new
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True
     ) -> list[Hit]:
         """Top passages. Without ``filters``, regions/years named in the query filter (``understand``)."""
+        engine = self.engine
         if not understand:
-            return self.searcher.search(query, k or self.settings.top_k, filters)
-        scope = self.analyzer.analyze(query)
+            return engine.searcher.search(query, k or self.settings.top_k, filters)
+        scope = engine.analyzer.analyze(query)
         filters = filters if filters is not None else scope.filters()
-        search = self.searcher.search_per_document if scope.compare else self.searcher.search
+        search = engine.searcher.search_per_document if scope.compare else engine.searcher.search
         return search(query, k or self.settings.top_k, filters, scope.topic, scope.terms)
 
     def ask(self, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
+        """A cited answer (or an abstention). Raises ValueError for an empty question."""
         return self.chain(k).invoke({"question": question, "filters": filters})
 
-    def chain(self, k: int | None = None):
-        """The LangChain runnable understand → retrieve → answer over the current index."""
-        return build_ask_chain(self.searcher, self.answerer, self.analyzer, k or self.settings.top_k)
+    def chain(self, k: int | None = None) -> Runnable:
+        """The LangChain runnable over the current index.
+
+        "Who is responsible for …" questions are answered from the plans' responsibility
+        notes when an item matches; everything else goes understand → retrieve → answer.
+        """
+        engine = self.engine
+        ask_chain = build_ask_chain(engine.searcher, engine.answerer, engine.analyzer, k or self.settings.top_k)
+
+        def route(inputs: dict) -> Answer:
+            question = inputs["question"]
+            if question.strip() and engine.crossdoc.is_responsibility_question(question):
+                answer = engine.crossdoc.answer_responsibility(question, inputs.get("filters"))
+                if answer is not None:
+                    return answer
+            return ask_chain.invoke(inputs)
+
+        return RunnableLambda(route, name="policyqa")
+
+    def compare(self, topic: str, filters: Filters | None = None) -> Comparison:
+        """One row per plan: the best passage about ``topic`` and its values, or "not found"."""
+        return self.engine.crossdoc.compare(topic, filters)
+
+    def references(self, query: str | None = None) -> list[ReferenceGroup]:
+        """Policies the plans cite (《titles》, 文号, programmes), cited by most plans first."""
+        return self.engine.crossdoc.references(query)
+
+    def responsible(
+        self, topic: str | None = None, filters: Filters | None = None, department: str | None = None, k: int = 5
+    ) -> list[ResponsibilityMatch]:
+        """Items with their lead leaders and departments, best match to ``topic`` first."""
+        return self.engine.crossdoc.responsible(topic, filters, department, k)
 
     def retriever(self, k: int | None = None, filters: Filters | None = None) -> HybridRetriever:
         """A LangChain ``BaseRetriever`` over the current index."""

@@ -13,6 +13,7 @@ with the share of Chinese characters in the query: a Chinese question gets the f
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,15 +95,18 @@ class HybridSearcher:
         self._sentence_owner = owners
         self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last 256 are kept so answering does not embed twice."""
-        vector = self._vectors.get(query)
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
         if vector is None:
             vector = self.embedder.embed_queries([query])[0]
-            self._vectors[query] = vector
-            if len(self._vectors) > 256:
-                self._vectors.popitem(last=False)
+            with self._vectors_lock:
+                self._vectors[query] = vector
+                if len(self._vectors) > 256:
+                    self._vectors.popitem(last=False)
         return vector
 
     def candidates(self, filters: Filters | None) -> np.ndarray:

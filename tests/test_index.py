@@ -49,6 +49,9 @@ def test_changed_file_is_the_only_one_rechunked_and_embedded(workspace, embedder
     assert 1 <= report.embedded <= 4
     hits = qa.search("开封 智慧药房", k=1)
     assert "智慧药房" in hits[0].chunk.text
+    # facts are rebuilt with the file: the new target is an indicator, the other plans' are kept
+    assert any(i.text == "10个" and "智慧药房" in i.phrase for i in qa.index.indicators)
+    assert {i.source for i in qa.index.indicators} == {p.name for p in workspace.corpus_dir.glob("*.txt")}
 
 
 def test_removed_file_leaves_the_index(workspace, embedder):
@@ -113,6 +116,6 @@ def test_corrupted_index_is_a_clear_error(workspace, embedder, damage):
     elif damage == "dense.faiss":
         target.write_bytes(target.read_bytes()[:100])
     else:
-        target.write_text(json.dumps({"format": 2}), encoding="utf-8")
+        target.write_text(json.dumps({"format": 3}), encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="rebuild"):
         PolicyIndex.load(workspace.index_dir, embedder.info)

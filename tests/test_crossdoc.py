@@ -1,0 +1,202 @@
+"""Cross-document checking on the real corpus: comparison, references, numbers, responsibilities."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.cli import main
+from assistant.corpus import Document
+from assistant.indicators import IndicatorExtractor, chinese_number
+from assistant.references import normalise_name
+
+GERIATRICS = {
+    "浙江省": "65%以上",
+    "常州市": "60%以上",
+    "开封市": "50%以上",
+    "遂宁市": "50%",
+    "东海县": "70%以上",
+}
+
+
+@pytest.mark.parametrize("topic", ["老年医学科", "二级及以上综合医院设置老年医学科比例", "geriatrics departments"])
+def test_geriatrics_comparison_across_all_five_plans(qa, topic):
+    comparison = qa.compare(topic)
+    assert len(comparison.rows) == 5
+    by_region = {row.region: row for row in comparison.rows}
+    for region, value in GERIATRICS.items():
+        row = by_region[region]
+        assert row.found, region
+        assert row.values == [value], (region, row.values)
+        assert "老年医学科" in row.quote
+        text = qa.index.documents[row.doc_id].text
+        assert text[row.start : row.end] == row.quote
+
+
+def test_comparison_rows_ordered_by_level_and_filtered(qa):
+    rows = qa.compare("老年医学科").rows
+    assert [r.level for r in rows] == sorted((r.level for r in rows), key=["province", "city", "county"].index)
+    from assistant.retrieval import Filters
+
+    assert {r.region for r in qa.compare("老年医学科", Filters(regions=["江苏"])).rows} == {"常州市", "东海县"}
+
+
+def test_topic_no_plan_addresses_is_not_found_everywhere(qa):
+    comparison = qa.compare("火星基地建设")
+    assert not any(r.found for r in comparison.rows)
+    assert "未找到 not found" in comparison.to_markdown()
+
+
+def test_unrelated_numbers_are_not_shown(qa):
+    rows = {r.region: r for r in qa.compare("基本公共卫生服务人均经费").rows}
+    assert rows["浙江省"].values == ["人均97元以上"]
+    assert rows["东海县"].values == ["88元"]
+    assert rows["常州市"].values == ["人均83元"]
+    assert rows["开封市"].values == []  # it mentions 95台 service vehicles, not funding per head
+
+
+def test_comparison_exports(qa):
+    comparison = qa.compare("老年医学科")
+    csv_lines = comparison.to_csv().strip().splitlines()
+    assert csv_lines[0].startswith("region,level,year") and len(csv_lines) == 6
+    data = comparison.to_json()
+    assert data["topic"] == "老年医学科" and data["rows"][0]["citation"]
+
+
+def test_reference_cited_by_several_plans_is_merged_and_first(qa):
+    groups = qa.references()
+    top = groups[0]
+    assert top.name == "优质服务基层行"
+    assert sorted(top.plans) == sorted(qa.index.documents)  # quoted in some plans, unquoted in others
+    assert len(qa.references("乡村振兴")[0].plans) == 2
+    for citation in top.citations:
+        text = qa.index.documents[citation.doc_id].text
+        assert text[citation.start : citation.end] == "优质服务基层行"
+        assert citation.sentence in text
+
+
+def test_titles_and_document_numbers_are_indexed(qa):
+    numbers = [g for g in qa.references("遂府办函") if g.kind == "doc_number"]
+    assert [g.name for g in numbers] == ["遂府办函〔2021〕44号"] and numbers[0].plans == ["suining-2022"]
+    titles = qa.references("聚集性新冠肺炎疫情处置指南")
+    assert titles[0].kind == "title" and titles[0].plans == ["donghai-2021"]
+    own = [g for g in qa.references() if g.key == normalise_name("2022年浙江省卫生健康工作要点")]
+    assert not own  # a plan's own title is not a reference
+
+
+def test_reference_names_merge_across_forms():
+    assert normalise_name("《健康中国行动》") == normalise_name("健康中国行动") == normalise_name("“健康中国行动”")
+    assert normalise_name("遂府办函〔2021〕44号") == normalise_name("遂府办函〔２０２１〕４４号")
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "value_max", "unit", "comparator"),
+    [
+        ("二级以上综合医院设置老年医学科比例达70%以上。", 70, None, "%", "达 … 以上"),
+        ("新增市以上临床重点专科3-5个。", 3, 5, "个", ""),
+        ("建成市级示范点2—3个。", 2, 3, "个", ""),
+        ("基本公共卫生服务经费力争达到人均83元。", 83, None, "元", "达到"),
+        ("每千人口拥有执业(助理)医师数达到3.8人。", 3.8, None, "人", "达到"),
+        ("全县甲乙类法定报告传染病发病率控制在120/10万以内。", 120, None, "1/10万", "控制在 … 以内"),
+        ("孕产妇死亡率控制在8.5/10万以内。", 8.5, None, "1/10万", "控制在 … 以内"),
+        ("婴儿死亡率控制在6.5‰以内。", 6.5, None, "‰", "控制在 … 以内"),
+        ("为1.82万35-64岁农村妇女免费提供宫颈癌筛查。", 18200, None, "", ""),
+        ("完成老年痴呆早期筛查十万人。", 100000, None, "人", ""),
+        ("建设五个区域医疗中心。", 5, None, "个", ""),
+        ("人均期望寿命达到79.6岁。", 79.6, None, "岁", "达到"),
+    ],
+)
+def test_indicator_parsing(text, value, value_max, unit, comparator):
+    doc = Document("t", "t.txt", "测试计划", "测试市", ["测试市"], "city", 2022, text=text)
+    indicators = IndicatorExtractor().extract(doc)
+    assert len(indicators) == 1, indicators
+    found = indicators[0]
+    assert found.value == pytest.approx(value)
+    assert found.value_max == (pytest.approx(value_max) if value_max is not None else None)
+    assert (found.unit, found.comparator) == (unit, comparator)
+    assert text[found.start : found.end] == found.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "深入贯彻党的十九届五中、六中全会精神。",
+        "2022年主要开展以下重点工作。",
+        "加快完成3-11岁人群全程接种。",
+        "遵循全省“1612”体系架构。",
+    ],
+)
+def test_things_that_only_look_like_targets(text):
+    doc = Document("t", "t.txt", "测试计划", "测试市", ["测试市"], "city", 2022, text=text)
+    assert IndicatorExtractor().extract(doc) == []
+
+
+def test_chinese_number_words():
+    assert [chinese_number(t) for t in ["十", "三十五", "一百二十", "两", "十万", "1.82万"]] == [
+        10, 35, 120, 2, 100000, 18200,
+    ]  # fmt: skip
+    assert chinese_number("十四五规划") is None
+
+
+def test_indicators_are_stored_with_the_index(qa):
+    zhejiang = [i for i in qa.index.indicators if i.source == "zhejiang-2022.txt"]
+    assert any(i.text == "65%以上" and "老年医学科" in i.phrase for i in zhejiang)
+    for indicator in qa.index.indicators:
+        assert qa.index.documents[indicator.doc_id].text[indicator.start : indicator.end] == indicator.text
+
+
+def test_who_is_responsible(qa):
+    match = qa.responsible("家庭医生签约服务", k=1)[0]
+    assert match.document.region == "东海县"
+    assert match.item.leaders == ["董兵", "黄步先"] and "医政科" in match.item.departments
+    assert "家庭医生" in match.item.text
+
+
+def test_items_of_a_department(qa):
+    items = qa.responsible(department="家庭发展与妇幼健康科")
+    assert len(items) >= 5 and all("家庭发展与妇幼健康科" in m.item.departments for m in items)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "东海县妇幼公共卫生服务的责任科室是哪个",
+        "Which department is responsible for maternal and child public health services in Donghai?",
+    ],
+)
+def test_ask_who_is_responsible_gets_leader_and_department_cited(qa, question):
+    answer = qa.ask(question)
+    assert not answer.abstained
+    assert "家庭发展与妇幼健康科" in answer.answer and "王成江" in answer.answer
+    citation = answer.citations[0]
+    assert citation.source == "donghai-2021.txt" and "妇幼" in citation.quote
+    assert qa.index.documents["donghai-2021"].text[citation.start : citation.end] == citation.quote
+
+
+@pytest.fixture
+def cli(built, capsys):
+    settings, _ = built
+
+    def run(*argv: str):
+        code = main(
+            [argv[0], "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "-q", *argv[1:]]
+        )
+        return code, capsys.readouterr().out
+
+    return run
+
+
+def test_cli_compare_refs_who(cli, tmp_path):
+    code, out = cli(
+        "compare", "老年医学科", "--json", "--csv", str(tmp_path / "t.csv"), "--markdown", str(tmp_path / "t.md")
+    )
+    assert code == 0 and len(json.loads(out)["rows"]) == 5
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").startswith("region,")
+    assert "| 地区 region |" in (tmp_path / "t.md").read_text(encoding="utf-8")
+    code, out = cli("refs", "优质服务基层行", "--json")
+    assert code == 0 and json.loads(out)[0]["count"] == 5
+    code, out = cli("who", "家庭医生签约", "--json")
+    assert code == 0 and json.loads(out)[0]["leaders"] == ["董兵", "黄步先"]
+    code, out = cli("compare")
+    assert code == 2
