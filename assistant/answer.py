@@ -282,21 +282,20 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _abstention(question: str, hits: list[Hit]) -> str:
+        """"Not clearly answered" in the question's language, naming the nearest passages."""
         english = cjk_ratio(question) < 0.5
-        if english:
-            text = "The documents do not clearly answer this question."
-            if hits:
-                text += " Nearest passages: " + "; ".join(
-                    f"{h.document.region} {h.document.year} {' > '.join(h.chunk.section[-1:]) or h.document.title}"
-                    for h in hits[:3]
-                )
-            return text
-        text = "所检索的文件中没有找到明确回答该问题的内容。"
+        text, lead, year, joiner = (
+            ("The documents do not clearly answer this question.", " Nearest passages: ", " {}", "; ")
+            if english
+            else ("所检索的文件中没有找到明确回答该问题的内容。", "最接近的段落：", "{}年", "；")
+        )
         if hits:
-            text += "最接近的段落：" + "；".join(
-                f"{h.document.region}{h.document.year}年 {' > '.join(h.chunk.section[-1:]) or h.document.title}"
+            places = (
+                f"{h.document.region}{year.format(h.document.year)} "
+                f"{h.chunk.section[-1] if h.chunk.section else h.document.title}"
                 for h in hits[:3]
             )
+            text += lead + joiner.join(places)
         return text
 
 
