@@ -282,7 +282,7 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _abstention(question: str, hits: list[Hit]) -> str:
-        """"Not clearly answered" in the question's language, naming the nearest passages."""
+        """ "Not clearly answered" in the question's language, naming the nearest passages."""
         english = cjk_ratio(question) < 0.5
         text, lead, year, joiner = (
             ("The documents do not clearly answer this question.", " Nearest passages: ", " {}", "; ")

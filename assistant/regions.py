@@ -133,6 +133,11 @@ class Gazetteer:
         best: tuple[float, int, Region] | None = None
         for mention, count in counts.items():
             for found in self.lookup(mention):
+                # A county's short name is often an ordinary word (新建区 → "新建"): count it
+                # only when the text also names the county's city or province.
+                named_parent = any(counts.get(p, 0) + counts.get(short_name(p), 0) for p in found.parents)
+                if found.level == "county" and mention != found.name and not named_parent:
+                    continue
                 region = self.ancestor_at(found, level) if level else found
                 if region is None:
                     continue

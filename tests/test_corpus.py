@@ -123,3 +123,11 @@ def test_gazetteer_parents_and_short_names():
     assert gazetteer.region("东海县").chain == ("东海县", "连云港市", "江苏省")
     assert [r.name for r in gazetteer.lookup("遂宁")] == ["遂宁市"]
     assert gazetteer.english_name("浙江省") == "Zhejiang"
+
+
+def test_county_short_name_that_is_an_ordinary_word_is_not_a_region():
+    gazetteer = Gazetteer()
+    # 新建区 (南昌) shortens to 新建, an everyday verb; without 南昌/江西 in the text it is not a place
+    assert gazetteer.infer_region("2023年全县卫生健康工作要点。新建智慧健康小屋10个。", level="county") is None
+    donghai = (CORPUS / "donghai-2021.txt").read_text(encoding="utf-8")
+    assert gazetteer.infer_region(donghai, level="county").name == "东海县"  # 健康东海 + 健康连云港

@@ -1,0 +1,366 @@
+"""The chat page end to end: the real Gradio server on loopback, driven by Debian's chromium.
+
+The server runs over a copy of the session index (the upload test gets its own server on
+the ``workspace`` copy), so nothing here touches the session corpus. Screenshots of every
+tab are saved to docs/screenshots/. Skipped only when /usr/bin/chromium is missing (CI
+installs it, see .ci/run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from assistant.app import NO_ANSWER, UNAVAILABLE, answer_html, answer_plain, build_app, describe_filters, launch_app
+from assistant.config import Settings
+from assistant.pipeline import PolicyQA
+
+from .conftest import CORPUS, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = ROOT / "docs" / "screenshots"
+WIDE = {"width": 1280, "height": 900}
+TIMEOUT = 30_000  # ms, for anything the server computes
+
+ZJ_QUESTION = "浙江2022年二级及以上公立综合性医院设置老年医学科比例目标是多少"
+EN_QUESTION = "What are the elderly-care targets in Zhejiang 2022?"
+TEST_TITLE = "2023年测试县卫生健康工作要点"
+TEST_TARGET = "力争全县建成智慧健康小屋88个，覆盖全部行政村。"  # not 新建: the gazetteer reads 新建区
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(settings: Settings, embedder) -> tuple[object, str, PolicyQA]:
+    """Launch the app over ``settings`` on a free loopback port; returns (demo, url, qa)."""
+    qa = PolicyQA(settings, embedder)
+    qa.reload()
+    demo = build_app(qa)
+    port = free_port()
+    launch_app(demo, "127.0.0.1", port, prevent_thread_lock=True)
+    return demo, f"http://127.0.0.1:{port}/", qa
+
+
+@pytest.fixture(scope="module")
+def server(built, embedder, tmp_path_factory) -> Iterator[str]:
+    """The app over a private copy of the session corpus and index; yields its URL."""
+    settings, _ = built
+    base = tmp_path_factory.mktemp("app")
+    shutil.copytree(settings.corpus_dir, base / "corpus")
+    shutil.copytree(settings.index_dir, base / "index")
+    demo, url, _ = start_server(Settings(corpus_dir=base / "corpus", index_dir=base / "index"), embedder)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url: str, viewport: dict | None = None):
+    """A fresh browser session on the app, loaded and ready."""
+    context = browser.new_context(viewport=viewport or WIDE, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(url)
+    page.wait_for_selector("#ask-input textarea")
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    page = open_page(browser, server)
+    yield page
+    page.context.close()
+
+
+def shot(page, name: str, full_page: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)  # let transitions settle
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def ask(page, question: str):
+    """Type a question, send it, and return the locator of the new answer message."""
+    before = page.locator("#chat .bot-row").count()
+    page.fill("#ask-input textarea", question)
+    page.click("#ask-send")
+    page.wait_for_function(
+        """n => {
+            const rows = document.querySelectorAll('#chat .bot-row');
+            return rows.length > n && rows[rows.length - 1].querySelector('.pq-answer, .pq-abstain') !== null;
+        }""",
+        arg=before,
+    )
+    bot = page.locator("#chat .bot-row")
+    return bot.last
+
+
+def expect(locator):
+    """Playwright's auto-waiting assertions (imported late: the module must load without playwright)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+# -- Ask -------------------------------------------------------------------------------------
+
+
+def test_ask_chinese_and_english_with_citation_cards(page):
+    answer = ask(page, ZJ_QUESTION)
+    assert "65%" in answer.locator(".pq-answer").inner_text()
+    cards = answer.locator(".pq-card")
+    assert cards.count() >= 1
+    head = cards.first.locator(".pq-card-head").inner_text()
+    assert "浙江省" in head and "2022" in head and "2022年浙江省卫生健康工作要点" in head
+    assert "老年健康服务五大行动" in cards.first.locator(".pq-trail").inner_text()
+    assert "65%" in cards.first.locator(".pq-passage mark").inner_text()
+    # the card opens onto the passage in its document
+    context = cards.first.locator(".pq-doc")
+    assert not context.is_visible()
+    cards.first.locator("summary").click()
+    assert context.is_visible() and "65%" in context.inner_text()
+    expect(page.locator("#applied")).to_contain_text("浙江省, 2022")
+    expect(page.locator("#copy-box textarea")).to_have_value(re.compile("65%"))
+    copied = page.locator("#copy-box textarea").input_value()
+    assert copied.splitlines()[0].endswith("[1]") and "65%" in copied.splitlines()[0]
+    assert "[1] 浙江省 2022《2022年浙江省卫生健康工作要点》" in copied and "— “" in copied
+
+    answer = ask(page, EN_QUESTION)
+    text = answer.locator(".pq-answer").inner_text()
+    assert "Zhejiang" in text and "[1]" in text
+    assert answer.locator(".pq-card").count() >= 2
+    assert "浙江省" in answer.locator(".pq-card-head").first.inner_text()
+    assert page.locator("#chat .user-row").count() == 2  # the history stays in the session
+
+    answer = ask(page, "杭州2023年老年医学科比例")
+    box = answer.locator(".pq-abstain")
+    assert NO_ANSWER in box.inner_text() and "杭州市" in box.inner_text()
+    assert answer.locator(".pq-card.pq-near").count() >= 1  # nearest passages listed
+    expect(page.locator("#copy-box textarea")).to_have_value(re.compile("^" + re.escape(NO_ANSWER)))
+    shot(page, "ask", full_page=False)
+
+    page.set_viewport_size({"width": 420, "height": 900})
+    page.wait_for_timeout(500)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
+    shot(page, "ask-narrow", full_page=False)
+
+
+def test_region_filter(page):
+    field = page.locator("#filter-region input")
+    field.click()
+    field.fill("江苏")
+    page.get_by_role("option", name="江苏省", exact=True).click()
+    field.press("Escape")
+    answer = ask(page, "家庭医生签约服务有什么目标")
+    heads = answer.locator(".pq-card-head").all_inner_texts()
+    assert heads and all(("常州市" in h or "东海县" in h) for h in heads), heads
+    expect(page.locator("#applied")).to_contain_text("江苏省")
+
+
+def test_examples_fill_the_question(page):
+    page.get_by_text("遂宁2022年为多少农村妇女开展两癌筛查").first.click()
+    expect(page.locator("#ask-input textarea")).to_have_value("遂宁2022年为多少农村妇女开展两癌筛查")
+    answer = ask(page, page.locator("#ask-input textarea").input_value())
+    assert "1.82万" in answer.inner_text()
+
+
+# -- Compare and References -----------------------------------------------------------------
+
+
+def test_compare_tab(page, tmp_path):
+    tab(page, "对比 Compare")
+    if "compare" not in dir(PolicyQA):
+        page.click("#compare-run")
+        assert UNAVAILABLE.split(":")[0] in page.locator("#compare-status").inner_text()
+        shot(page, "compare")
+        pytest.skip("PolicyQA.compare not there yet: showed 'not available'")
+    page.fill("#compare-topic textarea", "老年医学科")
+    page.click("#compare-run")
+    page.wait_for_selector("#compare-status >> text=/\\d+ \\/ \\d+/")
+    table = page.locator("#compare-table")
+    for value in ("浙江省", "65%以上", "东海县", "70%以上"):
+        assert value in table.inner_text()
+    with page.expect_download() as download:
+        page.click("#compare-csv")
+    csv_path = tmp_path / "compare.csv"
+    download.value.save_as(csv_path)
+    csv_text = csv_path.read_text(encoding="utf-8-sig")
+    assert "浙江省" in csv_text and "65%以上" in csv_text
+    expect(page.locator("#compare-md")).to_be_visible()
+    table.get_by_text("65%以上", exact=True).filter(visible=True).first.click()  # a row opens its quote in context
+    page.wait_for_selector("#compare-card .pq-card mark")
+    assert "65%" in page.locator("#compare-card mark").first.inner_text()
+    shot(page, "compare")
+
+
+def test_references_tab(page):
+    tab(page, "引用 References")
+    if "references" not in dir(PolicyQA):
+        page.click("#ref-run")
+        assert UNAVAILABLE.split(":")[0] in page.locator("#ref-status").inner_text()
+        shot(page, "references")
+        pytest.skip("PolicyQA.references not there yet: showed 'not available'")
+    page.click("#ref-run")
+    page.wait_for_selector("#ref-status >> text=cited policies")
+    rows = page.locator("#ref-table [role=row]")
+    assert rows.count() >= 4  # the header and at least three references
+    first = page.locator("#ref-table [data-testid='cell-0-0']")
+    name = first.inner_text().strip()
+    first.click()
+    page.wait_for_selector("#ref-cites .pq-card")
+    cites = page.locator("#ref-cites")
+    assert name.strip("《》") in cites.inner_text()
+    assert cites.locator(".pq-passage mark").count() >= 1
+    shot(page, "references")
+
+
+# -- Documents and upload --------------------------------------------------------------------
+
+
+def test_documents_tab_shows_metadata_outline_and_text(page):
+    tab(page, "文档 Documents")
+    table = page.locator("#docs-table")
+    for title in ("2022年浙江省卫生健康工作要点", "2021年全县卫生健康工作要点", "浙卫发〔2022〕8号"):
+        assert title in table.inner_text()
+    table.get_by_text("2022年浙江省卫生健康工作要点", exact=True).filter(visible=True).first.click()
+    page.wait_for_selector("#doc-outline .pq-outline div")
+    assert "10.开展老年健康服务五大行动" in page.locator("#doc-outline").inner_text()
+    assert "老年医学科比例达65%以上" in page.locator("#doc-text textarea").input_value()
+    shot(page, "documents")
+
+
+def _test_plan(path: Path) -> Path:
+    """A made-up county plan (GBK) built from part of a real plan, with one distinctive target."""
+    body = (CORPUS / "donghai-2021.txt").read_text(encoding="utf-8")
+    start = body.find("一、")
+    text = (
+        f"{TEST_TITLE}\n测试县卫生健康局\n2023年3月1日\n"
+        f"一、推进健康小屋建设\n（一）建设智慧健康小屋。{TEST_TARGET}\n"
+        + body[start : start + 900].replace("2021", "2023").replace("东海", "测试")
+    )
+    path.write_bytes(text.encode("gbk", errors="ignore"))
+    return path
+
+
+def test_upload_a_plan_then_ask_it_and_refuse_a_broken_file(browser, workspace, embedder, tmp_path):
+    demo, url, qa = start_server(workspace, embedder)
+    page = open_page(browser, url)
+    try:
+        tab(page, "文档 Documents")
+        upload = page.locator("#upload-file input[type=file]")
+        upload.set_input_files(str(_test_plan(tmp_path / "测试县2023.txt")))
+        page.wait_for_selector("#upload-file >> text=测试县2023")
+        page.click("#upload-run")
+        page.wait_for_selector("#upload-status >> text=Added")
+        status = page.locator("#upload-status").inner_text()
+        assert "测试县2023.txt" in status and TEST_TITLE in status
+        expect(page.locator("#docs-table")).to_contain_text(TEST_TITLE)
+        written = workspace.corpus_dir / "测试县2023.txt"
+        assert TEST_TARGET in written.read_bytes().decode("utf-8")  # stored as UTF-8
+        shot(page, "upload-added")
+
+        tab(page, "提问 Ask")
+        answer = ask(page, "2023年测试县建成多少个智慧健康小屋")
+        assert "88个" in answer.inner_text()
+        assert TEST_TITLE in answer.locator(".pq-card-head").first.inner_text()
+
+        tab(page, "文档 Documents")
+        broken = tmp_path / "损坏.txt"
+        broken.write_bytes(bytes(range(256)) * 16)
+        page.locator("#upload-file button[aria-label='Clear']").first.click()
+        page.locator("#upload-file input[type=file]").set_input_files(str(broken))
+        page.wait_for_selector("#upload-file >> text=损坏")
+        page.click("#upload-run")
+        page.wait_for_selector("#upload-status >> text=Refused")
+        assert "binary" in page.locator("#upload-status").inner_text()
+        assert not any(p.name.startswith("损坏") for p in workspace.corpus_dir.iterdir())
+        assert len(qa.index.documents) == 6  # five plans and the upload: nothing lost
+        shot(page, "upload-refused")
+    finally:
+        page.context.close()
+        demo.close()
+
+
+# -- Evaluation ------------------------------------------------------------------------------
+
+
+def test_evaluation_tab_with_a_small_gold_file(page, tmp_path):
+    lines = (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    picked = questions[:4] + [q for q in questions if q["type"] == "unanswerable"][:1]
+    gold = tmp_path / "mini.jsonl"
+    gold.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in picked) + "\n", encoding="utf-8")
+    tab(page, "评测 Evaluation")
+    page.locator("#eval-file input[type=file]").set_input_files(str(gold))
+    page.wait_for_selector("#eval-file >> text=mini")
+    page.click("#eval-run")
+    page.wait_for_selector("#eval-status >> text=5 个问题")
+    expect(page.locator("#eval-metrics")).to_contain_text("hit@5")
+    expect(page.locator("#eval-breakdown")).to_contain_text("type: unanswerable")
+    page.wait_for_selector("#eval-chart img")
+    expect(page.locator("#eval-report")).to_be_visible()
+    shot(page, "evaluation")
+
+
+# -- rendering without the browser ------------------------------------------------------------
+
+
+def test_answer_plain_is_ready_to_paste(qa):
+    answer = qa.ask(ZJ_QUESTION)
+    text = answer_plain(answer)
+    lines = text.splitlines()
+    assert lines[0] == answer.answer.strip()
+    source = next(line for line in lines if line.startswith("[1] "))
+    assert source.startswith("[1] 浙江省 2022《2022年浙江省卫生健康工作要点》 三、")
+    assert source.endswith("65%以上。”")
+
+
+def test_answer_html_is_one_line_escaped_and_marks_abstentions(qa):
+    answer = qa.ask(ZJ_QUESTION)
+    answer.answer = answer.answer + "<script>alert(1)</script>"
+    page = answer_html(answer, qa)
+    assert "\n" not in page  # a raw newline would end the chat's HTML block
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.count('class="pq-card"') == len(answer.citations)
+    assert "<mark>" in page and NO_ANSWER not in page
+    abstained = qa.ask("杭州2023年老年医学科比例")
+    page = answer_html(abstained, qa)
+    assert abstained.abstained and NO_ANSWER in page and 'class="pq-abstain"' in page
+    assert page.count("pq-card pq-near") == min(5, len(abstained.hits))
+    assert describe_filters(abstained.filters).startswith("not in corpus")
+    assert describe_filters({"regions": ["浙江省"], "years": [2022]}) == "浙江省, 2022"
