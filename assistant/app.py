@@ -61,7 +61,6 @@ PICK_PLAN = (
     '<div class="pq-outline"><i>选择一个计划（或点击上表中的一行）查看目录和全文。'
     "Pick a plan (or click a row above) to see its outline and text.</i></div>"
 )
-UNAVAILABLE = "尚未提供 Not available yet: this version of policyqa cannot do this."
 
 CSS = """
 .pq-answer { font-size: 1rem; line-height: 1.7; }
@@ -119,13 +118,6 @@ def esc(text: Any) -> str:
 def trail_text(section: Iterable[str]) -> str:
     """A heading trail as one line: 三、… › 10.开展…"""
     return " › ".join(s.strip() for s in section if s and s.strip())
-
-
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj.key`` or ``obj[key]``: records from other modules may be dataclasses or dicts."""
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
 
 
 def describe_filters(filters: dict[str, Any] | None) -> str:
@@ -439,40 +431,35 @@ class App:
         """Topic → (status, table rows, CSV download, Markdown download, rows kept for click-through, cleared card)."""
         topic = (topic or "").strip()
         hidden = gr.update(visible=False)
-        if not hasattr(self.qa, "compare"):
-            return UNAVAILABLE, [], hidden, hidden, [], ""
         if not topic:
             return "请输入主题 Type a topic, e.g. 老年医学科, 家庭医生签约, 两癌筛查", [], hidden, hidden, [], ""
         result = self.qa.compare(topic)
         rows, kept = [], []
-        documents = self.qa.index.documents
-        by_source = {d.source: d.doc_id for d in documents.values()}
-        for row in _get(result, "rows", []) or []:
-            values = _get(row, "values") or []
+        for row in result.rows:
             kept.append(
                 {
-                    "doc_id": _get(row, "doc_id") or by_source.get(_get(row, "source", ""), ""),
-                    "found": bool(_get(row, "found")),
-                    "region": _get(row, "region", ""),
-                    "year": _get(row, "year", "") or "",
-                    "title": _get(row, "title", ""),
-                    "section": list(_get(row, "section") or []),
-                    "quote": _get(row, "quote", "") or "",
-                    "source": _get(row, "source", ""),
-                    "start": _get(row, "start"),
-                    "end": _get(row, "end"),
+                    "doc_id": row.doc_id,
+                    "found": row.found,
+                    "region": row.region,
+                    "year": row.year or "",
+                    "title": row.title,
+                    "section": list(row.section),
+                    "quote": row.quote,
+                    "source": row.source,
+                    "start": row.start,
+                    "end": row.end,
                 }
             )
             rows.append(
                 [
-                    _get(row, "region", ""),
-                    _get(row, "level", ""),
-                    _get(row, "year", "") or "",
-                    _get(row, "title", ""),
-                    "✓" if _get(row, "found") else "—",
-                    "、".join(str(v) for v in values),
-                    _get(row, "quote", "") or "",
-                    trail_text(_get(row, "section") or []),
+                    row.region,
+                    row.level,
+                    row.year or "",
+                    row.title,
+                    "✓" if row.found else "—",
+                    "、".join(row.values),
+                    row.quote,
+                    trail_text(row.section),
                 ]
             )
         stem = re.sub(r"[^\w\u4e00-\u9fff]+", "_", topic)[:40].strip("_") or "topic"
@@ -522,55 +509,37 @@ class App:
 
     def _section_at(self, doc_id: str, position: int) -> list[str]:
         """The heading trail of the chunk of ``doc_id`` that contains ``position``."""
-        for chunk in self.qa.index.chunks:
-            if chunk.doc_id == doc_id and chunk.start <= position < chunk.end:
-                return list(chunk.section)
-        return []
+        return self.qa.engine.crossdoc.section_at(doc_id, position)
 
     def _plan_label(self, doc_id: str) -> str:
         document = self.qa.index.documents.get(doc_id)
         return f"{document.region or document.title} {document.year or ''}".strip() if document else doc_id
 
     def references(self, query: str) -> tuple[str, list[list[Any]], list[dict], str]:
-        """Search → (status, table rows, groups kept for click-through, cleared citations).
-
-        Each group (``qa.references``) has name, kind, plans, count and citations; a citation
-        names its plan by ``doc_id`` (or carries region/year/section itself) and gives the
-        citing sentence and the mention's span.
-        """
-        if not hasattr(self.qa, "references"):
-            return UNAVAILABLE, [], [], ""
+        """Search → (status, table rows, groups kept for click-through, cleared citations)."""
         query = (query or "").strip()
-        groups = self.qa.references(query or None) or []
         documents = self.qa.index.documents
-        by_source = {d.source: d for d in documents.values()}
         kept, rows = [], []
-        for group in groups:
+        for group in self.qa.references(query or None):
             citations = []
-            for c in _get(group, "citations", []) or []:
-                doc_id = _get(c, "doc_id") or getattr(by_source.get(_get(c, "source", "")), "doc_id", "")
-                document = documents.get(doc_id)
-                start, end = _get(c, "start"), _get(c, "end")
-                section = _get(c, "section")
-                if section is None and document is not None and isinstance(start, int):
-                    section = self._section_at(doc_id, start)
+            for c in group.citations:
+                document = documents[c.doc_id]
                 citations.append(
                     {
-                        "doc_id": doc_id,
-                        "region": _get(c, "region") or (document.region if document else ""),
-                        "year": _get(c, "year") or (document.year if document else ""),
-                        "title": _get(c, "title") or (document.title if document else ""),
-                        "section": list(section or []),
-                        "sentence": _get(c, "sentence", "") or "",
-                        "source": _get(c, "source", "") or (document.source if document else ""),
-                        "start": start,
-                        "end": end,
+                        "doc_id": c.doc_id,
+                        "region": document.region,
+                        "year": document.year or "",
+                        "title": document.title,
+                        "section": self._section_at(c.doc_id, c.start),
+                        "sentence": c.sentence,
+                        "source": c.source,
+                        "start": c.start,
+                        "end": c.end,
                     }
                 )
-            plans = [self._plan_label(str(p)) for p in _get(group, "plans", []) or []]
-            count = _get(group, "count", len(citations))
-            kept.append({"name": _get(group, "name", ""), "citations": citations})
-            rows.append([_get(group, "name", ""), _get(group, "kind", ""), "、".join(plans), count])
+            plans = [self._plan_label(p) for p in group.plans]
+            kept.append({"name": group.name, "citations": citations})
+            rows.append([group.name, group.kind, "、".join(plans), group.count])
         what = f"“{esc(query)}”" if query else "全部 all"
         status = (
             f"{what}: {len(rows)} 项被引用的政策 cited policies. 点击一行查看引用原句 Click a row for its sentences."
@@ -754,8 +723,6 @@ def _highlight(sentence_html: str, name_html: str) -> str:
 def build_app(qa: PolicyQA) -> gr.Blocks:
     """The Blocks app over ``qa`` (not launched). Launch it with :func:`launch_app`."""
     app = App(qa)
-    has_compare = hasattr(qa, "compare")
-    has_refs = hasattr(qa, "references")
     with gr.Blocks(title="policyqa · 卫生健康工作计划问答") as demo:
         gr.Markdown(
             "# 卫生健康工作计划问答 policyqa\n"
@@ -839,7 +806,7 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                         min_width=200,
                     )
                     compare_btn = gr.Button("对比 Compare", variant="primary", elem_id="compare-run", scale=1)
-                compare_status = gr.Markdown("" if has_compare else UNAVAILABLE, elem_id="compare-status")
+                compare_status = gr.Markdown("", elem_id="compare-status")
                 compare_table = gr.Dataframe(
                     elem_classes=["pq-table"],
                     headers=COMPARE_HEADERS,
@@ -872,7 +839,7 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                         min_width=200,
                     )
                     ref_btn = gr.Button("搜索 Search", variant="primary", elem_id="ref-run", scale=1)
-                ref_status = gr.Markdown("" if has_refs else UNAVAILABLE, elem_id="ref-status")
+                ref_status = gr.Markdown("", elem_id="ref-status")
                 ref_table = gr.Dataframe(
                     elem_classes=["pq-table"],
                     headers=REF_HEADERS,
