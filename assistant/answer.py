@@ -299,6 +299,14 @@ class ExtractiveAnswerer:
         return text
 
 
+def scoped_search(
+    searcher: HybridSearcher, question: str, k: int, filters: Filters | None, scope: QueryScope
+) -> list[Hit]:
+    """Retrieval as the question asks for it: per plan for comparisons, with its topic and terms."""
+    search = searcher.search_per_document if scope.compare else searcher.search
+    return search(question, k, filters, scope.topic or None, scope.terms)
+
+
 def build_ask_chain(
     searcher: HybridSearcher, answerer: ExtractiveAnswerer, analyzer: QueryAnalyzer | None = None, k: int = 5
 ) -> Runnable:
@@ -318,9 +326,7 @@ def build_ask_chain(
         return {**inputs, "question": question, "scope": scope, "filters": filters}
 
     def retrieve(inputs: dict) -> dict:
-        scope: QueryScope = inputs["scope"]
-        search = searcher.search_per_document if scope.compare else searcher.search
-        hits = search(inputs["question"], k, inputs.get("filters"), scope.topic or None, scope.terms)
+        hits = scoped_search(searcher, inputs["question"], k, inputs.get("filters"), inputs["scope"])
         return {**inputs, "hits": hits}
 
     def respond(inputs: dict) -> Answer:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .answer import ExtractiveAnswerer
+from .answer import ExtractiveAnswerer, scoped_search
 from .index import PolicyIndex
 from .indicators import Indicator
 from .query import QueryAnalyzer
@@ -145,6 +145,15 @@ class CrossDocChecker:
         self._section_of = {}
         for chunk in index.chunks:
             self._section_of.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, chunk.section))
+        # Sentence vectors inside each responsibility item, looked up once per index.
+        sentences_of: dict[str, list[tuple[int, int, int]]] = {}
+        for row, sentence in enumerate(index.sentences):
+            doc_id = index.chunks[sentence.chunk].doc_id
+            sentences_of.setdefault(doc_id, []).append((row, sentence.start, sentence.end))
+        self._item_rows = [
+            [row for row, start, end in sentences_of.get(item.doc_id, []) if item.start <= start and end <= item.end]
+            for item in index.items
+        ]
 
     # -- comparison ---------------------------------------------------------------------
 
@@ -171,7 +180,9 @@ class CrossDocChecker:
             if scope.phrases:
                 missing = self.answerer.missing_topics(scope.phrases, hits)
             else:  # a Chinese topic: most of its (IDF-weighted) words must be in the plan's passage
-                missing = [] if hits and self._share(hits[0].chunk.text, topic_groups) >= 0.5 else ["topic"]
+                weights = self._weights(topic_groups)
+                covered = sum(w for w, _ in self._present(hits[0].chunk.text, topic_groups, weights)) if hits else 0.0
+                missing = [] if hits and (not weights or covered >= 0.5 * sum(weights)) else ["topic"]
             row = CompareRow(doc.doc_id, doc.source, doc.title, doc.region, doc.level, doc.year, found=False)
             if scored and scored[0].score >= threshold and not missing:
                 near = [s for s in scored if s.score >= scored[0].score - 0.03]
@@ -186,10 +197,18 @@ class CrossDocChecker:
             rows.append(row)
         return Comparison(topic, rows)
 
-    def _share(self, text: str, topic_groups: list[list[str]]) -> float:
-        weights = [max(self.index.lexical.idf(w) for w in group) for group in topic_groups]
-        present = sum(w for w, group in zip(weights, topic_groups, strict=True) if any(g in text for g in group))
-        return present / sum(weights) if weights else 1.0
+    def _weights(self, topic_groups: list[list[str]]) -> list[float]:
+        """Each topic word group weighs as much as its rarest word (IDF)."""
+        return [max(self.index.lexical.idf(w) for w in group) for group in topic_groups]
+
+    @staticmethod
+    def _present(text: str, topic_groups: list[list[str]], weights: list[float]) -> list[tuple[float, int]]:
+        """(weight, index) of the groups with a word in ``text``."""
+        return [
+            (w, n)
+            for n, (w, group) in enumerate(zip(weights, topic_groups, strict=True))
+            if any(g in text for g in group)
+        ]
 
     def _relevant_indicators(self, doc_id: str, start: int, end: int, topic_groups: list[list[str]]) -> list[Indicator]:
         """Indicators inside [start, end) that measure the topic.
@@ -204,24 +223,15 @@ class CrossDocChecker:
         inside = [i for i in self.index.indicators if i.doc_id == doc_id and start <= i.start and i.end <= end]
         if not topic_groups:
             return inside
-        lexical = self.index.lexical
-        weights = [max(lexical.idf(w) for w in group) for group in topic_groups]
-        total = sum(weights)
-
-        def present(text: str) -> list[tuple[float, int]]:
-            return [
-                (w, n)
-                for n, (w, group) in enumerate(zip(weights, topic_groups, strict=True))
-                if any(g in text for g in group)
-            ]
-
+        weights = self._weights(topic_groups)
         relevant = []
         for indicator in inside:
-            in_sentence = present(indicator.sentence)
-            if sum(w for w, _ in in_sentence) < 0.5 * total:
+            in_sentence = self._present(indicator.sentence, topic_groups, weights)
+            if sum(w for w, _ in in_sentence) < 0.5 * sum(weights):
                 continue
             heaviest = max(in_sentence)[1]
-            if heaviest in {n for _, n in present(indicator.phrase + indicator.per_capita + indicator.text)}:
+            in_phrase = self._present(indicator.phrase + indicator.per_capita + indicator.text, topic_groups, weights)
+            if heaviest in {n for _, n in in_phrase}:
                 relevant.append(indicator)
         return relevant
 
@@ -247,26 +257,20 @@ class CrossDocChecker:
         Without a topic, all items (of the department, if given) in reading order.
         """
         items = [
-            i
-            for i in self.index.items
+            (i, rows)
+            for i, rows in zip(self.index.items, self._item_rows, strict=True)
             if (not filters or filters.accepts(self.index.documents[i.doc_id]))
             and (not department or any(department in d for d in i.departments))
         ]
         if not topic or not topic.strip():
-            return [self._match(i, 0.0) for i in items]
+            return [self._match(i, 0.0) for i, _ in items]
         scope = self.analyzer.analyze(topic)
         vector = self.searcher.query_vector(scope.topic or topic)
         tokens = set(self.index.lexical.tokenizer.tokenize(scope.topic or topic)) if cjk_ratio(topic) >= 0.5 else set()
-        terms = set(scope.terms)
+        words = tokens | set(scope.terms)
         scored = []
-        for item in items:
-            rows = [
-                r
-                for r, s in enumerate(self.index.sentences)
-                if self.index.chunks[s.chunk].doc_id == item.doc_id and item.start <= s.start and s.end <= item.end
-            ]
+        for item, rows in items:
             similarity = float(np.max(self.index.sentence_vectors[rows] @ vector)) if rows else 0.0
-            words = tokens | terms
             overlap = sum(1 for t in words if t in item.text) / len(words) if words else 0.0
             scored.append(self._match(item, similarity + 0.1 * overlap))
         scored.sort(key=lambda m: -m.score)
@@ -306,5 +310,5 @@ class CrossDocChecker:
             )
         else:
             text = f"{doc.region}{doc.year}年：牵头领导 {leaders}；责任科室 {departments}[1]\n{item.text}[1]"
-        hits = self.searcher.search(question, 5, filters, scope.topic, scope.terms)
+        hits = scoped_search(self.searcher, question, 5, filters, scope)
         return Answer(question, text, False, [citation], hits, {**scope.describe(), "responsibility": True})

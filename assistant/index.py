@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, SectionChunker
-from .corpus import CorpusError, MetadataReader, corpus_files, load_document, load_manifest
+from .corpus import CorpusError, MetadataReader, content_hash, corpus_files, load_document, load_manifest
 from .embeddings import Embedder, EmbedderError, EmbedderInfo
 from .indicators import Indicator, IndicatorExtractor
 from .lexical import BM25Index, ChineseTokenizer
@@ -78,10 +78,6 @@ class IndexCorruptError(PolicyIndexError):
 
 class ModelMismatchError(PolicyIndexError, EmbedderError):
     pass
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -152,13 +148,13 @@ class EmbeddingCache:
                 log.warning("embedding cache %s unreadable (%s); starting a new one", self.directory, err)
 
     def get(self, text: str) -> np.ndarray | None:
-        row = self._keys.get(_sha(text))
+        row = self._keys.get(content_hash(text))
         return None if row is None else self._vectors[row]
 
     def put_many(self, texts: list[str], vectors: np.ndarray) -> None:
         start = len(self._keys)
         for offset, text in enumerate(texts):
-            self._keys[_sha(text)] = start + offset
+            self._keys[content_hash(text)] = start + offset
         self._vectors = np.vstack([self._vectors, vectors.astype(np.float32)])
 
     def save(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer import ExtractiveAnswerer, build_ask_chain
+from .answer import ExtractiveAnswerer, build_ask_chain, scoped_search
 from .chunking import SectionChunker
 from .config import Settings
 from .crossdoc import Comparison, CrossDocChecker, ResponsibilityMatch
@@ -133,8 +133,7 @@ class PolicyQA:
             return engine.searcher.search(query, k or self.settings.top_k, filters)
         scope = engine.analyzer.analyze(query)
         filters = filters if filters is not None else scope.filters()
-        search = engine.searcher.search_per_document if scope.compare else engine.searcher.search
-        return search(query, k or self.settings.top_k, filters, scope.topic, scope.terms)
+        return scoped_search(engine.searcher, query, k or self.settings.top_k, filters, scope)
 
     def ask(self, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
         """A cited answer (or an abstention). Raises ValueError for an empty question."""

@@ -123,23 +123,18 @@ class ReferenceIndex:
         self.documents = documents
         programmes = {r.key: r.name for r in references if r.kind == "programme"}
         mentions = list(references)
-        taken = {(r.doc_id, r.start) for r in references}
         for doc in documents.values():
+            sentences = split_sentences(doc.text)
             for key, name in programmes.items():
                 for match in re.finditer(re.escape(name), doc.text):
-                    if (doc.doc_id, match.start()) in taken or any(
-                        r.doc_id == doc.doc_id and r.start <= match.start() < r.end for r in mentions
-                    ):
-                        continue
-                    sentence = next((s for s in split_sentences(doc.text) if s.start <= match.start() < s.end), None)
-                    if sentence is None:
-                        continue
-                    taken.add((doc.doc_id, match.start()))
-                    mentions.append(
-                        Reference(
-                            name, "programme", key, doc.doc_id, doc.source, sentence.text, match.start(), match.end()
+                    start, end = match.start(), match.end()
+                    if any(r.doc_id == doc.doc_id and r.start <= start < r.end for r in mentions):
+                        continue  # already a mention (quoted, or found earlier)
+                    sentence = next((s for s in sentences if s.start <= start < s.end), None)
+                    if sentence is not None:
+                        mentions.append(
+                            Reference(name, "programme", key, doc.doc_id, doc.source, sentence.text, start, end)
                         )
-                    )
         groups: dict[str, ReferenceGroup] = {}
         for ref in sorted(mentions, key=lambda r: (r.source, r.start)):
             group = groups.setdefault(ref.key, ReferenceGroup(ref.name, ref.kind, ref.key))
