@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .chunking import marker_family
+from .chunking import RECORD_SECTION, marker_family
+from .corpus import is_record_line, record_fields
 from .index import PolicyIndex
 from .lexical import ChineseTokenizer
 from .query import QueryAnalyzer, QueryScope
 from .retrieval import Filters, HybridSearcher
 from .schema import Answer, Citation, Hit
-from .text import cjk_ratio
+from .text import cjk_ratio, squeeze_cjk_spaces
 
 _QUANTITY_QUESTION = re.compile(
     r"多少|几[个家所项名人次万]|比例|比率|目标|覆盖率|达到|[率数量额]"
@@ -40,6 +41,60 @@ _ASKS_FOR_NUMBER = re.compile(
     r"|how (many|much)|what (share|percentage|proportion|ratio|number|figure)|\bper (\d|thousand|hundred)",
     re.IGNORECASE,
 )
+# Which record fields (see corpus.record_fields) a question asks for. English questions
+# reach the labels through the term map ("document number" → 文号).
+_RECORD_FIELD_GROUPS: list[tuple[frozenset[str], re.Pattern[str]]] = [
+    (frozenset({"文号", "文件编号"}), re.compile(r"文号|文件编号|发文字号")),
+    (frozenset({"索引号"}), re.compile(r"索引号")),
+    (frozenset({"发布机构", "来源", "信息来源"}), re.compile(r"发布机构|发文(?:单位|机关)|印发单位|信息来源")),
+    (
+        frozenset({"发布日期", "发布时间", "公开日期", "成文日期", "生成日期"}),
+        re.compile(
+            r"发布日期|发布时间|公开日期|成文日期|生成日期|印发日期"
+            r"|(?:发布|公开|印发)\S{0,3}(?:哪天|哪一天|何时|什么时候|日期|时间)|(?:哪天|哪一天|何时|什么时候)\S{0,3}(?:发布|公开|印发)"
+        ),
+    ),
+]
+
+
+def asked_record_fields(question: str, terms: Sequence[str] = ()) -> set[str]:
+    """Record labels the question asks for: "浙江要点的文号是什么" → {"文号", "文件编号"}."""
+    text = squeeze_cjk_spaces(question) + " " + " ".join(terms)
+    return {label for labels, pattern in _RECORD_FIELD_GROUPS if pattern.search(text) for label in labels}
+
+
+# A question that names the unit of the figure it wants ("in yuan", "per 100,000", "what
+# rate") is answered only by a sentence stating a figure in that unit: a percentage of
+# something else is a wrong answer, not a near one.
+_UNIT_DEMANDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (
+        re.compile(r"\byuan\b|how much money|多少(?:万|亿)?元|资金(?:是|有)?多少", re.I),
+        re.compile(r"\d\s*(?:万|亿)?元"),
+    ),
+    (re.compile(r"per (?:1,?000|thousand)\b|每千|千人口", re.I), re.compile(r"每千|千人口|‰")),
+    (
+        re.compile(r"per (?:100,?000|hundred thousand)|/\s*10万|每10万|十万分之", re.I),
+        re.compile(r"10\s*万|十万"),
+    ),
+    (re.compile(r"\bhours?\b|几个?小时|多少小时", re.I), re.compile(r"\d\s*小时")),
+    (re.compile(r"\bbeds?\b.*\bhow many\b|\bhow many\b.*\bbeds?\b|多少张", re.I), re.compile(r"\d\s*张")),
+    (
+        re.compile(r"\b(?:rate|percentage|percent|share|proportion)\b|率\S{0,4}多少|比例\S{0,4}多少|百分之多少", re.I),
+        re.compile(r"\d\s*(?:%|％|‰|个?百分点)|/\s*10万|百分之|[一二三四五六七八九十]分之|全覆盖|全部|一半|半数"),
+    ),
+]
+
+
+def unit_demands(question: str) -> list[re.Pattern[str]]:
+    """Patterns of the figures the question's named units call for (empty: any figure will do)."""
+    return [figure for asks, figure in _UNIT_DEMANDS if asks.search(question)]
+
+
+# Chinese words that say what kind of answer is wanted, not what it is about.
+_FORM_WORDS = frozenset(
+    {"多少", "目标", "要求", "达到", "计划", "工作", "要点", "提出", "什么", "哪些", "比例", "比率", "是否", "任务"}
+)
+_DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?\s*$")
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
 
 
@@ -53,7 +108,13 @@ class ScoredSentence:
 
 
 def _is_quotable(sentence: str) -> bool:
-    """Headings and title lines say nothing by themselves; they are never the answer."""
+    """Headings and title lines say nothing by themselves; they are never the answer.
+
+    Record lines ("文  号: 浙卫发〔2022〕8号") and a notice's signature date
+    ("2022年3月21日") are short but state a fact of their own.
+    """
+    if is_record_line(sentence) or _DATE_LINE.match(sentence):
+        return True
     body = sentence.rstrip("。")
     if marker_family(sentence) and ("。" not in body) and len(body) <= 40:
         # "8. 全县…发病率确保控制在120/10万以内" is a heading that states a target: quotable.
@@ -119,6 +180,8 @@ class ExtractiveAnswerer:
         query_tokens = set(self.tokenizer.tokenize(question)) if ratio >= 0.5 or not terms else set(terms)
         lexical_weight = 0.1 * ratio + (0.1 * (1 - ratio) if terms else 0.0)
         wants_number = bool(_QUANTITY_QUESTION.search(question))
+        wants_fields = asked_record_fields(question, terms)
+        units = unit_demands(question)
         if per_document:
             passages = list({h.chunk.doc_id: h for h in reversed(hits)}.values())[::-1]
         else:
@@ -140,10 +203,16 @@ class ExtractiveAnswerer:
                     continue
                 overlap = 0.0
                 if query_tokens and lexical_weight:
-                    overlap = sum(1 for t in query_tokens if t in quote) / len(query_tokens)
+                    words = squeeze_cjk_spaces(quote)
+                    overlap = sum(1 for t in query_tokens if t in words) / len(query_tokens)
                 score = float(similarity) + lexical_weight * overlap + rank_penalty
                 if wants_number and _HAS_NUMBER.search(quote):
                     score += 0.01
+                if units and all(u.search(quote) for u in units):
+                    score += 0.02
+                if wants_fields and wants_fields & record_fields(quote).keys():
+                    # The record line that states the asked field is the answer itself.
+                    score += 1.0
                 scored.append(ScoredSentence(hit, sentence.start, sentence.end, quote, score))
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -158,7 +227,7 @@ class ExtractiveAnswerer:
         """
         if not phrases or not hits:
             return []
-        text = "".join(h.chunk.text for h in hits[: self.passages])
+        text = squeeze_cjk_spaces("".join(h.chunk.text for h in hits[: self.passages]))
         lexical = self.index.lexical
 
         def weight(terms: list[str]) -> float:
@@ -215,6 +284,20 @@ class ExtractiveAnswerer:
         else:
             best = scored[0].score
             chosen = [s for s in scored if s.score >= best - 0.02][: self.max_sentences]
+        units = unit_demands(question)
+        topic_words = self._topic_words(question, topic, phrases)
+        # The figure must come from the best sentence or one that names the topic: an
+        # off-topic sentence that happens to hold a percentage does not answer.
+        if units and not any(
+            all(u.search(c.text) for u in units) and (c is scored[0] or self._mentions(c.text, topic_words))
+            for c in chosen
+        ):
+            lead = (
+                "The closest passages state no figure in the unit asked for. "
+                if cjk_ratio(question) < 0.5
+                else "最接近的段落中没有给出所问单位的数字。"
+            )
+            return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
         if _ASKS_FOR_NUMBER.search(question) and not any(_HAS_NUMBER.search(c.text) for c in chosen):
             # A wrong number is the worst answer; a figure-less quote to a "how many" is no answer.
             lead = (
@@ -223,12 +306,43 @@ class ExtractiveAnswerer:
                 else "最接近的段落中没有给出相应的数字。"
             )
             return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
+        fields = asked_record_fields(question, terms)
+        if (
+            fields
+            and RECORD_SECTION in hits[0].chunk.section
+            and not any(fields & record_fields(c.text).keys() for c in chosen)
+        ):
+            # Asked for a record field the publisher left blank ("文件编号:" with no value).
+            lead = (
+                "The document's record does not state this. "
+                if cjk_ratio(question) < 0.5
+                else "文件的发布信息中没有这一项。"
+            )
+            return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
         rank_of = {id(h): i for i, h in enumerate(hits)}
         chosen.sort(key=lambda s: (rank_of[id(s.hit)], s.start))
         citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]
         english = cjk_ratio(question) < 0.5
         text = self._compose(citations, english, label_plans=per_document or english)
         return Answer(question, text, False, citations, hits, filters_json)
+
+    def _topic_words(
+        self, question: str, topic: str | None, phrases: Sequence[tuple[str, list[str]]]
+    ) -> list[list[str]]:
+        """What a sentence must mention to be about the question: one list of alternatives
+        per English topic phrase, or the Chinese topic's content words."""
+        if cjk_ratio(question) < 0.5:
+            return [terms for _, terms in phrases]
+        words = [t for t in self.tokenizer.tokenize(topic or question) if len(t) >= 2 and t not in _FORM_WORDS]
+        return [words] if words else []
+
+    @staticmethod
+    def _mentions(sentence: str, topic_words: list[list[str]]) -> bool:
+        """True when the sentence names any of the topic's words (or there are none to name)."""
+        if not topic_words:
+            return True
+        text = squeeze_cjk_spaces(sentence)
+        return any(word in text for alternatives in topic_words for word in alternatives)
 
     @staticmethod
     def _citation(n: int, sentence: ScoredSentence) -> Citation:

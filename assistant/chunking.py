@@ -19,6 +19,10 @@
 
 Chunks never cross a numbered section, so no chunk crosses a top-level section.
 Every chunk's text is exactly ``document.text[start:end]``.
+
+The publisher's record lines around a web-published plan (索引号, 文号, 发布机构,
+公开日期 …) are not plan content, but they answer "what is its document number" and
+"when was it published": they become the document's *record chunk*, section 文件信息.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .corpus import is_chrome, split_lines
+from .corpus import is_chrome, is_record_line, split_lines
 from .schema import Chunk, Document
-from .text import Sentence, split_sentences
+from .text import Sentence, split_sentences, squeeze_cjk_spaces
 
-CHUNKER_VERSION = "section-1"
+CHUNKER_VERSION = "section-2"
+RECORD_SECTION = "文件信息"
 
 _CN_NUM = "一二三四五六七八九十百〇零"
 MARKER_FAMILIES: list[tuple[str, re.Pattern[str]]] = [
@@ -160,8 +165,9 @@ class SectionChunker:
         for block in self._numbered_blocks(text):
             blocks.extend(self._runin_blocks(text, block))
         blocks = [b for i, b in enumerate(blocks) if not self._drop(b, blocks[i + 1 : i + 2])]
+        spans = self._record_spans(text) + self._sized(text, self._merged(text, blocks))
         chunks: list[Chunk] = []
-        for start, end, trail in self._sized(text, self._merged(text, blocks)):
+        for start, end, trail in spans:
             piece = text[start:end]
             chunks.append(
                 Chunk(
@@ -173,10 +179,36 @@ class SectionChunker:
                     start=start,
                     end=end,
                     fields=item_fields(text[start : max(end, self._block_end(blocks, start))]),
-                    embed_text=context_header(document, trail) + piece,
+                    embed_text=context_header(document, trail)
+                    + (squeeze_cjk_spaces(piece) if trail == [RECORD_SECTION] else piece),
                 )
             )
         return chunks
+
+    # -- the publisher's record ----------------------------------------------------------
+
+    @staticmethod
+    def _record_spans(text: str, max_gap_lines: int = 2) -> list[tuple[int, int, list[str]]]:
+        """Spans of record lines; lines at most ``max_gap_lines`` apart share a span.
+
+        The gap allows for the notice title or a chrome line printed between two
+        record lines (浙江: 文号 line, title, 发布日期 line).
+        """
+        groups: list[list[int]] = []  # [start, end, non-record lines since the last record line]
+        for line in split_lines(text):
+            content = line.stripped
+            if not content:
+                continue
+            if is_record_line(content):
+                lead = len(line.text) - len(line.text.lstrip())
+                start, end = line.start + lead, line.start + lead + len(content)
+                if groups and groups[-1][2] <= max_gap_lines:
+                    groups[-1][1:] = [end, 0]
+                else:
+                    groups.append([start, end, 0])
+            elif groups:
+                groups[-1][2] += 1
+        return [(start, end, [RECORD_SECTION]) for start, end, _ in groups]
 
     # -- numbered outline ---------------------------------------------------------------
 

@@ -41,6 +41,17 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     return sentences
 
 
+_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[^\S\n]+(?=[\u4e00-\u9fff])")
+
+
+def squeeze_cjk_spaces(text: str) -> str:
+    """Remove spaces between Chinese characters: "文  号" → "文号", "索 引 号" → "索引号".
+
+    Web pages pad short labels with spaces; words must still match them.
+    """
+    return _SPACE_IN_CJK.sub("", text)
+
+
 def cjk_ratio(text: str) -> float:
     """Share of CJK ideographs among the letters/ideographs of ``text`` (0.0 for none)."""
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")

@@ -70,3 +70,45 @@ def test_off_topic_questions_abstain_with_nearest_passages(qa, question):
 def test_ask_is_a_langchain_runnable(qa):
     answer = qa.chain(k=3).invoke({"question": "浙江2022年人均期望寿命目标", "filters": None})
     assert answer.hits and len(answer.hits) == 3
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("浙江2022年卫生健康工作要点的文号是什么？", "浙卫发〔2022〕8号"),
+        ("What is the document number of the Zhejiang 2022 work priorities?", "浙卫发〔2022〕8号"),
+        ("常州2020年卫生健康工作计划的公开日期是哪天？", "2020-04-15"),
+        ("When was Suining's 2022 plan published?", "2022-03-21"),
+    ],
+)
+def test_record_questions_quote_the_publisher_record(qa, question, expected):
+    answer = qa.ask(question)
+    assert not answer.abstained, answer.answer
+    assert answer.citations[0].section == ["文件信息"]
+    assert expected in answer.citations[0].quote
+
+
+def test_blank_record_field_is_not_answered(qa):
+    # Changzhou's page has "文件编号:" with nothing after it.
+    answer = qa.ask("常州2020年工作计划的文件编号是什么？")
+    assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The plans discuss each topic but state no figure in the unit asked for.
+        "How much money, in yuan, does Kaifeng put into its municipal TCM development fund in 2022?",
+        "What maternal mortality rate per 100,000 does Donghai aim for in 2021?",
+        "What vaccination coverage percentage does Donghai set for immunization-programme vaccines in 2021?",
+    ],
+)
+def test_figure_in_another_unit_is_not_an_answer(qa, question):
+    answer = qa.ask(question)
+    assert answer.abstained, answer.answer
+
+
+def test_unit_demand_still_answers_when_the_figure_is_there(qa):
+    answer = qa.ask("What share of Zhejiang's secondary public general hospitals should have a geriatrics department?")
+    assert not answer.abstained
+    assert any("65%" in c.quote for c in answer.citations)

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.chunking import SectionChunker, heading_of, item_fields, marker_family
-from assistant.corpus import is_chrome
+from assistant.chunking import RECORD_SECTION, SectionChunker, heading_of, item_fields, marker_family
+from assistant.corpus import is_chrome, record_fields
 from assistant.text import split_sentences
 
 # An independent, deliberately plain description of an outline heading line.
@@ -87,8 +87,38 @@ def test_chunks_respect_the_size_budget(chunked):
 def test_no_chrome_is_indexed(chunked):
     for chunks in chunked.values():
         for chunk in chunks:
-            for marker in ("扫一扫在手机打开当前页", "浏览次数", "版权所有", "备案序号", "分享到", "索 引 号"):
+            for marker in ("扫一扫在手机打开当前页", "版权所有", "备案序号", "分享到"):
                 assert marker not in chunk.text, (chunk.chunk_id, marker)
+            if chunk.section != [RECORD_SECTION]:
+                for marker in ("浏览次数", "索 引 号", "发布机构", "公开日期"):
+                    assert marker not in chunk.text, (chunk.chunk_id, marker)
+
+
+def test_publisher_record_becomes_its_own_chunk(chunked):
+    records = {source: [c for c in chunks if c.section == [RECORD_SECTION]] for source, chunks in chunked.items()}
+    # Plans copied without their web page (开封, 东海) have no record.
+    assert not records["kaifeng-2022.txt"] and not records["donghai-2021.txt"]
+    (zhejiang,) = records["zhejiang-2022.txt"]
+    assert "文  号: 浙卫发〔2022〕8号" in zhejiang.text and "发布日期: 2022-03-16" in zhejiang.text
+    assert "文号" in zhejiang.embed_text  # label padding squeezed for matching
+    (changzhou,) = records["changzhou-2020.txt"]
+    fields = {}
+    for line in changzhou.text.splitlines():
+        fields.update(record_fields(line))
+    assert fields["公开日期"] == "2020-04-15" and fields["发布机构"] == "市卫生健康委员会"
+    assert "文件编号" not in fields  # the publisher left it blank
+
+
+def test_record_fields_parse_padded_labels():
+    assert record_fields("发布机构: 省卫生健康委员会 文  号: 浙卫发〔2022〕8号") == {
+        "发布机构": "省卫生健康委员会",
+        "文号": "浙卫发〔2022〕8号",
+    }
+    assert record_fields("来源:遂宁市卫健委 发布时间:2022-03-21 10:13 浏览次数: 字体: [ ] 打印") == {
+        "来源": "遂宁市卫健委",
+        "发布时间": "2022-03-21 10:13",
+    }
+    assert record_fields("完成发布机构调整。") == {}
 
 
 def test_embed_text_carries_context_header(chunked):

@@ -112,3 +112,14 @@ def test_term_map_brings_chinese_terms_to_english_questions(analyzer):
 def test_english_question_about_an_absent_topic_abstains(qa):
     answer = qa.ask("How many registered nurses does Donghai plan to add in 2021?")
     assert answer.abstained
+
+
+def test_unit_demands_and_record_fields_are_read_from_the_question():
+    from assistant.answer import asked_record_fields, unit_demands
+
+    assert unit_demands("How many beds per 1,000 population?")
+    assert unit_demands("东海县2021年孕产妇死亡率目标是多少？")
+    assert not unit_demands("东海县2021年要建成几个家庭医生工作室？")
+    assert "文号" in asked_record_fields("浙江要点的文号是什么")
+    assert "公开日期" in asked_record_fields("常州计划是哪天发布的")
+    assert not asked_record_fields("常州2020年要出台哪些政策？")
