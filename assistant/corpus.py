@@ -259,6 +259,7 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
 
 
 __all__ = [
+    "RECORD_LABELS",
     "CorpusError",
     "Document",
     "Line",
@@ -267,11 +268,10 @@ __all__ = [
     "corpus_files",
     "is_chrome",
     "is_record_line",
-    "record_fields",
-    "RECORD_LABELS",
     "load_corpus",
     "load_document",
     "load_manifest",
     "read_text",
+    "record_fields",
     "split_lines",
 ]
