@@ -13,7 +13,7 @@ clearly answer and lists the nearest passages instead of guessing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -41,28 +41,6 @@ _ASKS_FOR_NUMBER = re.compile(
     r"|how (many|much)|what (share|percentage|proportion|ratio|number|figure)|\bper (\d|thousand|hundred)",
     re.IGNORECASE,
 )
-# Which record fields (see corpus.record_fields) a question asks for. English questions
-# reach the labels through the term map ("document number" → 文号).
-_RECORD_FIELD_GROUPS: list[tuple[frozenset[str], re.Pattern[str]]] = [
-    (frozenset({"文号", "文件编号"}), re.compile(r"文号|文件编号|发文字号")),
-    (frozenset({"索引号"}), re.compile(r"索引号")),
-    (frozenset({"发布机构", "来源", "信息来源"}), re.compile(r"发布机构|发文(?:单位|机关)|印发单位|信息来源")),
-    (
-        frozenset({"发布日期", "发布时间", "公开日期", "成文日期", "生成日期"}),
-        re.compile(
-            r"发布日期|发布时间|公开日期|成文日期|生成日期|印发日期"
-            r"|(?:发布|公开|印发)\S{0,3}(?:哪天|哪一天|何时|什么时候|日期|时间)|(?:哪天|哪一天|何时|什么时候)\S{0,3}(?:发布|公开|印发)"
-        ),
-    ),
-]
-
-
-def asked_record_fields(question: str, terms: Sequence[str] = ()) -> set[str]:
-    """Record labels the question asks for: "浙江要点的文号是什么" → {"文号", "文件编号"}."""
-    text = squeeze_cjk_spaces(question) + " " + " ".join(terms)
-    return {label for labels, pattern in _RECORD_FIELD_GROUPS if pattern.search(text) for label in labels}
-
-
 # A question that names the unit of the figure it wants ("in yuan", "per 100,000", "what
 # rate") is answered only by a sentence stating a figure in that unit: a percentage of
 # something else is a wrong answer, not a near one.
@@ -163,6 +141,7 @@ class ExtractiveAnswerer:
         topic: str | None = None,
         per_document: bool = False,
         terms: Sequence[str] = (),
+        record_fields_asked: Collection[str] = (),
     ) -> list[ScoredSentence]:
         """Every quotable sentence of the top passages with its score, best first.
 
@@ -180,7 +159,7 @@ class ExtractiveAnswerer:
         query_tokens = set(self.tokenizer.tokenize(question)) if ratio >= 0.5 or not terms else set(terms)
         lexical_weight = 0.1 * ratio + (0.1 * (1 - ratio) if terms else 0.0)
         wants_number = bool(_QUANTITY_QUESTION.search(question))
-        wants_fields = asked_record_fields(question, terms)
+        wants_fields = set(record_fields_asked)
         units = unit_demands(question)
         if per_document:
             passages = list({h.chunk.doc_id: h for h in reversed(hits)}.values())[::-1]
@@ -210,8 +189,12 @@ class ExtractiveAnswerer:
                     score += 0.01
                 if units and all(u.search(quote) for u in units):
                     score += 0.02
-                if wants_fields and wants_fields & record_fields(quote).keys():
-                    # The record line that states the asked field is the answer itself.
+                if wants_fields and (
+                    any(record_fields(quote).get(label) for label in wants_fields)
+                    or ("成文日期" in wants_fields and _DATE_LINE.match(quote))
+                ):
+                    # The record line that states the asked field (or the notice's signature
+                    # date, its 成文日期) is the answer itself.
                     score += 1.0
                 scored.append(ScoredSentence(hit, sentence.start, sentence.end, quote, score))
         scored.sort(key=lambda s: -s.score)
@@ -228,17 +211,20 @@ class ExtractiveAnswerer:
         if not phrases or not hits:
             return []
         text = squeeze_cjk_spaces("".join(h.chunk.text for h in hits[: self.passages]))
-        lexical = self.index.lexical
-
-        def weight(terms: list[str]) -> float:
-            return max(lexical.idf(tok) for term in terms for tok in (lexical.tokenizer.tokenize(term) or [term]))
-
-        weights = [(phrase, weight(terms), any(t in text for t in terms)) for phrase, terms in phrases]
+        weights = [(phrase, weight, any(t in text for t in terms)) for phrase, terms, weight in self._weighted(phrases)]
         total = sum(w for _, w, _ in weights)
         covered = sum(w for _, w, present in weights if present)
         if total and covered / total < self.min_topic_coverage:
             return [phrase for phrase, _, present in weights if not present]
         return []
+
+    def _weighted(self, phrases: Sequence[tuple[str, list[str]]]) -> list[tuple[str, list[str], float]]:
+        """Each phrase with its weight: the IDF of its rarest Chinese term."""
+        lexical = self.index.lexical
+        return [
+            (phrase, terms, max(lexical.idf(t) for term in terms for t in (lexical.tokenizer.tokenize(term) or [term])))
+            for phrase, terms in phrases
+        ]
 
     def threshold(self, question: str) -> float:
         """The abstention threshold for this question's language mix."""
@@ -254,14 +240,17 @@ class ExtractiveAnswerer:
         per_document: bool = False,
         terms: Sequence[str] = (),
         phrases: Sequence[tuple[str, list[str]]] = (),
+        record_fields_asked: Collection[str] = (),
     ) -> Answer:
         """Quote the best sentences with citations, or abstain with the nearest passages.
 
         ``per_document`` (questions comparing plans) quotes the best sentence of every
         plan whose best sentence clears the threshold, one plan per line.
+        ``record_fields_asked`` (文号, 公开日期 …, see :class:`QueryScope`): a record line
+        stating one of them is the answer; a label left blank there means "not stated".
         """
         question = question.strip()
-        scored = self.score_sentences(question, hits, topic, per_document, terms)
+        scored = self.score_sentences(question, hits, topic, per_document, terms, record_fields_asked)
         filters_json = filters.to_json() if filters else {}
         threshold = self.threshold(question)
         if not scored or scored[0].score < threshold:
@@ -306,12 +295,21 @@ class ExtractiveAnswerer:
                 else "最接近的段落中没有给出相应的数字。"
             )
             return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
-        fields = asked_record_fields(question, terms)
-        if (
-            fields
-            and RECORD_SECTION in hits[0].chunk.section
-            and not any(fields & record_fields(c.text).keys() for c in chosen)
+        if record_fields_asked and not any(
+            record_fields(c.text).get(label) for c in chosen for label in record_fields_asked
         ):
+            blank = {
+                label
+                for hit in hits[:1]
+                if hit.chunk.section == [RECORD_SECTION]
+                for line in hit.chunk.text.splitlines()
+                for label, value in record_fields(line).items()
+                if not value
+            }
+            fields_blank = bool(blank & set(record_fields_asked))
+        else:
+            fields_blank = False
+        if fields_blank:
             # Asked for a record field the publisher left blank ("文件编号:" with no value).
             lead = (
                 "The document's record does not state this. "
@@ -418,7 +416,7 @@ def scoped_search(
 ) -> list[Hit]:
     """Retrieval as the question asks for it: per plan for comparisons, with its topic and terms."""
     search = searcher.search_per_document if scope.compare else searcher.search
-    return search(question, k, filters, scope.topic or None, scope.terms)
+    return search(question, k, filters, scope.topic or None, scope.terms, records=bool(scope.record_fields))
 
 
 def build_ask_chain(
@@ -456,6 +454,7 @@ def build_ask_chain(
             scope.compare,
             scope.terms,
             scope.phrases,
+            scope.record_fields,
         )
         answer.filters = {**answer.filters, **scope.describe()}
         return answer

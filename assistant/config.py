@@ -32,7 +32,7 @@ class Settings:
     top_k: int = 5
     lexical_weight: float = 0.1  # BM25 weight for an all-Chinese query; scaled down by its share of Chinese
     expansion_weight: float = 0.03  # BM25 weight for an English query expanded with the term map
-    sentence_weight: float = 0.5  # share of a chunk's dense score taken from its best-matching sentence
+    sentence_weight: float = 0.3  # share of a chunk's dense score taken from its best-matching sentence
 
     # extractive answers
     answer_passages: int = 3  # passages the answer may quote from

@@ -86,9 +86,10 @@ def is_record_line(line: str) -> bool:
 
 
 def record_fields(line: str) -> dict[str, str]:
-    """The labelled values of a record line, labels without padding; empty values are dropped.
+    """The labelled values of a record line, labels without padding.
 
-    "文件编号: 发布机构:市卫生健康委员会" → {"发布机构": "市卫生健康委员会"}.
+    "文件编号: 发布机构:市卫生健康委员会" → {"文件编号": "", "发布机构": "市卫生健康委员会"}:
+    a label the publisher left blank maps to "".
     """
     if not is_record_line(line):
         return {}
@@ -98,7 +99,7 @@ def record_fields(line: str) -> dict[str, str]:
         value = line[match.end() : following.start() if following else len(line)]
         value = _TRAILING_CHROME.split(value)[0].strip()
         label = re.sub(r"\s+", "", match.group(1))
-        if value and label not in fields:
+        if label not in fields:
             fields[label] = value
     return fields
 

@@ -9,13 +9,14 @@ instead of answering from another region.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .regions import Gazetteer, short_name
 from .retrieval import Filters
 from .schema import Document
 from .terms import TermMap
-from .text import cjk_ratio
+from .text import cjk_ratio, squeeze_cjk_spaces
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _CN_DIGITS = {
@@ -48,6 +49,8 @@ _FORM_PHRASES = frozenset(
     {
         "target", "goal", "ratio", "rate", "share", "proportion", "percentage", "percent", "number", "amount",
         "figure", "plan", "requirement", "measure", "task", "standard", "level", "indicator", "coverage",
+        "document number", "file number", "reference number", "index number", "publication date", "release date",
+        "date of issue", "issue date", "published", "issuing body", "issuing authority", "issuer", "notice",
     }
 )  # fmt: skip
 # "compared with 2020", "比2020年" name a baseline, not the plan's year.
@@ -55,6 +58,29 @@ _BASELINE = re.compile(
     r"(?:compared (?:with|to)|than|since|from|相比|比|较|与|以来)\s*(?:the\s+)?(?:end of\s+)?$", re.I
 )
 _CN_YEAR = re.compile(r"二[〇零][一二三四五六七八九〇零][〇零一二三四五六七八九]年")
+# Which record fields (see corpus.record_fields) a question asks for. English questions
+# reach the labels through the term map ("document number" → 文号).
+_RECORD_FIELD_GROUPS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
+    (("文号", "文件编号"), re.compile(r"文号|文件编号|发文字号")),
+    (("索引号",), re.compile(r"索引号")),
+    (("发布机构", "来源", "信息来源"), re.compile(r"发布机构|发文(?:单位|机关)|印发单位|信息来源")),
+    (
+        ("发布日期", "发布时间", "公开日期", "成文日期", "生成日期"),
+        re.compile(
+            r"发布日期|发布时间|公开日期|成文日期|生成日期|印发日期|落款"
+            r"|(?:发布|公开|印发)\S{0,3}(?:哪天|哪一天|何时|什么时候|日期|时间)|(?:哪天|哪一天|何时|什么时候)\S{0,3}(?:发布|公开|印发)"
+            r"|\b(?:what|which) date\b.*\b(?:issu|publish|releas|sign|made public)"
+            r"|\bwhen\b.*\b(?:issued|published|released|signed|made public)\b",
+            re.I,
+        ),
+    ),
+]
+
+
+def asked_record_fields(question: str, terms: Sequence[str] = ()) -> list[str]:
+    """Record labels the question asks for: "浙江要点的文号是什么" → ["文号", "文件编号"]."""
+    text = squeeze_cjk_spaces(question) + " " + " ".join(terms)
+    return [label for labels, pattern in _RECORD_FIELD_GROUPS if pattern.search(text) for label in labels]
 
 
 @dataclass
@@ -70,6 +96,8 @@ class QueryScope:
     terms: list[str] = field(default_factory=list)  # Chinese terms for an English question (term map)
     # English phrases naming the topic (not question form words) with their Chinese terms
     phrases: list[tuple[str, list[str]]] = field(default_factory=list)
+    # Fields of the publisher's record asked for ("文号", "公开日期" …): answered from the record chunk
+    record_fields: list[str] = field(default_factory=list)
 
     def filters(self) -> Filters | None:
         if not (self.regions or self.years or self.levels):
@@ -144,6 +172,7 @@ class QueryAnalyzer:
             topic = topic.replace(match.group(0), " ")
         topic = _CN_YEAR.sub(" ", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", " ", topic))
         scope.topic = re.sub(r"\s+", " ", topic).strip(" ,，、'’s") or question
+        scope.record_fields = asked_record_fields(question, scope.terms)
         if scope.terms:
             scope.phrases = [(p, t) for p, t in self.terms.phrases(scope.topic) if p not in _FORM_PHRASES]
         return scope

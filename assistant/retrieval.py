@@ -25,6 +25,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from .chunking import RECORD_SECTION
 from .embeddings import Embedder
 from .index import PolicyIndex
 from .regions import short_name
@@ -94,6 +95,9 @@ class HybridSearcher:
         owners = np.array([s.chunk for s in index.sentences], dtype=np.int64)
         self._sentence_owner = owners
         self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
+        # The publisher's record chunks answer only questions about the record (文号,
+        # 公开日期 …); elsewhere their region-and-title text would crowd out vague questions.
+        self._record_rows = {i for i, c in enumerate(index.chunks) if c.section == [RECORD_SECTION]}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
 
@@ -109,12 +113,17 @@ class HybridSearcher:
                     self._vectors.popitem(last=False)
         return vector
 
-    def candidates(self, filters: Filters | None) -> np.ndarray:
-        """Row numbers of the chunks the filters allow."""
-        if not filters:
-            return np.arange(len(self.index.chunks))
-        allowed = {d.doc_id for d in self.index.documents.values() if filters.accepts(d)}
-        return np.array([i for i, c in enumerate(self.index.chunks) if c.doc_id in allowed], dtype=np.int64)
+    def candidates(self, filters: Filters | None, records: bool = False) -> np.ndarray:
+        """Row numbers of the chunks the filters allow; record chunks only with ``records``."""
+        allowed = {d.doc_id for d in self.index.documents.values() if not filters or filters.accepts(d)}
+        return np.array(
+            [
+                i
+                for i, c in enumerate(self.index.chunks)
+                if c.doc_id in allowed and (records or i not in self._record_rows)
+            ],
+            dtype=np.int64,
+        )
 
     def score(
         self, query: str, rows: np.ndarray, topic: str | None = None, expansion: Sequence[str] = ()
@@ -161,12 +170,15 @@ class HybridSearcher:
         filters: Filters | None = None,
         topic: str | None = None,
         expansion: Sequence[str] = (),
+        records: bool = False,
     ) -> list[Hit]:
         """Top ``k`` hits for ``query`` among the chunks ``filters`` allow.
 
-        ``topic`` and ``expansion``: see :meth:`score`.
+        ``topic`` and ``expansion``: see :meth:`score`. ``records`` lets the publisher's
+        record chunks (section 文件信息) compete; leave it off unless the question asks
+        for a record field.
         """
-        rows = self.candidates(filters)
+        rows = self.candidates(filters, records)
         if not len(rows) or not query.strip():
             return []
         fused, dense, lexical = self.score(query, rows, topic, expansion)
@@ -193,13 +205,14 @@ class HybridSearcher:
         filters: Filters | None = None,
         topic: str | None = None,
         expansion: Sequence[str] = (),
+        records: bool = False,
     ) -> list[Hit]:
         """The best passage of every allowed plan first (best plan first), then the rest.
 
         For questions that compare plans: a ranking by score alone lets one plan with
         several matching passages crowd out the others.
         """
-        hits = self.search(query, max(k, 50), filters, topic, expansion)
+        hits = self.search(query, max(k, 50), filters, topic, expansion, records)
         best: dict[str, Hit] = {}
         for hit in hits:
             best.setdefault(hit.chunk.doc_id, hit)

@@ -106,10 +106,11 @@ def test_publisher_record_becomes_its_own_chunk(chunked):
     for line in changzhou.text.splitlines():
         fields.update(record_fields(line))
     assert fields["公开日期"] == "2020-04-15" and fields["发布机构"] == "市卫生健康委员会"
-    assert "文件编号" not in fields  # the publisher left it blank
+    assert fields["文件编号"] == ""  # the publisher left it blank
 
 
 def test_record_fields_parse_padded_labels():
+    assert record_fields("文件编号: 发布机构:市卫生健康委员会") == {"文件编号": "", "发布机构": "市卫生健康委员会"}
     assert record_fields("发布机构: 省卫生健康委员会 文  号: 浙卫发〔2022〕8号") == {
         "发布机构": "省卫生健康委员会",
         "文号": "浙卫发〔2022〕8号",

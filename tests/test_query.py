@@ -115,7 +115,8 @@ def test_english_question_about_an_absent_topic_abstains(qa):
 
 
 def test_unit_demands_and_record_fields_are_read_from_the_question():
-    from assistant.answer import asked_record_fields, unit_demands
+    from assistant.answer import unit_demands
+    from assistant.query import asked_record_fields
 
     assert unit_demands("How many beds per 1,000 population?")
     assert unit_demands("东海县2021年孕产妇死亡率目标是多少？")
