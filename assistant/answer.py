@@ -112,6 +112,8 @@ class ExtractiveAnswerer:
             (Chinese question, English question); mixed questions interpolate.
         min_topic_coverage: share of an English question's topic (by term weight) that
             the top passages must mention; see :meth:`missing_topics`.
+        english_quote_window: an English answer also quotes sentences scoring within
+            this much of the best one (Chinese answers: 0.02).
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
         abstain_below: tuple[float, float] = (0.93, 0.76),
         min_topic_coverage: float = 0.6,
+        english_quote_window: float = 0.05,
     ) -> None:
         self.index = index
         self.searcher = searcher
@@ -132,6 +135,7 @@ class ExtractiveAnswerer:
         self.abstain_below = abstain_below
         self.min_topic_coverage = min_topic_coverage
         self.per_plan_leniency = 0.05
+        self.english_quote_window = english_quote_window
         self._row_of = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
     def score_sentences(
@@ -273,6 +277,38 @@ class ExtractiveAnswerer:
         else:
             best = scored[0].score
             chosen = [s for s in scored if s.score >= best - 0.02][: self.max_sentences]
+        gap = self._evidence_gap(question, scored, chosen, hits, topic, phrases, record_fields_asked)
+        if gap:
+            return Answer(question, gap + self._abstention(question, hits), True, [], hits, filters_json)
+        english = cjk_ratio(question) < 0.5
+        if english and not per_document:
+            # Cross-lingual sentence scores are flatter than Chinese ones: the sentence
+            # with the figure is often a close runner-up, so English answers quote those too.
+            best = scored[0].score
+            chosen = [s for s in scored if s.score >= best - self.english_quote_window][: self.max_sentences]
+        rank_of = {id(h): i for i, h in enumerate(hits)}
+        chosen.sort(key=lambda s: (rank_of[id(s.hit)], s.start))
+        citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]
+        text = self._compose(citations, english, label_plans=per_document or english)
+        return Answer(question, text, False, citations, hits, filters_json)
+
+    def _evidence_gap(
+        self,
+        question: str,
+        scored: list[ScoredSentence],
+        chosen: list[ScoredSentence],
+        hits: list[Hit],
+        topic: str | None,
+        phrases: Sequence[tuple[str, list[str]]],
+        record_fields_asked: Collection[str],
+    ) -> str | None:
+        """Why the chosen sentences, though close to the question, do not answer it (or None).
+
+        A wrong number is the worst answer, so a question that needs a figure is not
+        answered with a sentence that has none, or one in another unit; a question for a
+        record field the publisher left blank ("文件编号:") is not answered either.
+        """
+        english = cjk_ratio(question) < 0.5
         units = unit_demands(question)
         topic_words = self._topic_words(question, topic, phrases)
         # The figure must come from the best sentence or one that names the topic: an
@@ -281,20 +317,15 @@ class ExtractiveAnswerer:
             all(u.search(c.text) for u in units) and (c is scored[0] or self._mentions(c.text, topic_words))
             for c in chosen
         ):
-            lead = (
+            return (
                 "The closest passages state no figure in the unit asked for. "
-                if cjk_ratio(question) < 0.5
+                if english
                 else "最接近的段落中没有给出所问单位的数字。"
             )
-            return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
         if _ASKS_FOR_NUMBER.search(question) and not any(_HAS_NUMBER.search(c.text) for c in chosen):
-            # A wrong number is the worst answer; a figure-less quote to a "how many" is no answer.
-            lead = (
-                "The closest passages state no figure for this. "
-                if cjk_ratio(question) < 0.5
-                else "最接近的段落中没有给出相应的数字。"
+            return (
+                "The closest passages state no figure for this. " if english else "最接近的段落中没有给出相应的数字。"
             )
-            return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
         if record_fields_asked and not any(
             record_fields(c.text).get(label) for c in chosen for label in record_fields_asked
         ):
@@ -306,23 +337,9 @@ class ExtractiveAnswerer:
                 for label, value in record_fields(line).items()
                 if not value
             }
-            fields_blank = bool(blank & set(record_fields_asked))
-        else:
-            fields_blank = False
-        if fields_blank:
-            # Asked for a record field the publisher left blank ("文件编号:" with no value).
-            lead = (
-                "The document's record does not state this. "
-                if cjk_ratio(question) < 0.5
-                else "文件的发布信息中没有这一项。"
-            )
-            return Answer(question, lead + self._abstention(question, hits), True, [], hits, filters_json)
-        rank_of = {id(h): i for i, h in enumerate(hits)}
-        chosen.sort(key=lambda s: (rank_of[id(s.hit)], s.start))
-        citations = [self._citation(n, sentence) for n, sentence in enumerate(chosen, start=1)]
-        english = cjk_ratio(question) < 0.5
-        text = self._compose(citations, english, label_plans=per_document or english)
-        return Answer(question, text, False, citations, hits, filters_json)
+            if blank & set(record_fields_asked):
+                return "The document's record does not state this. " if english else "文件的发布信息中没有这一项。"
+        return None
 
     def _topic_words(
         self, question: str, topic: str | None, phrases: Sequence[tuple[str, list[str]]]

@@ -45,6 +45,8 @@ class Settings:
     # An English question abstains when its topic phrases (term map) that the top
     # passages mention carry less than this share of their weight.
     min_topic_coverage: float = 0.6
+    # English answers also quote sentences within this much of the best one (Chinese: 0.02).
+    english_quote_window: float = 0.05
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -119,6 +119,7 @@ class PolicyQA:
             max_sentences=self.settings.answer_max_sentences,
             abstain_below=(self.settings.abstain_below_zh, self.settings.abstain_below_en),
             min_topic_coverage=self.settings.min_topic_coverage,
+            english_quote_window=self.settings.english_quote_window,
         )
         analyzer = QueryAnalyzer(list(index.documents.values()))
         crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
