@@ -157,11 +157,12 @@ class QueryAnalyzer:
         years = [int(m.group(1)) for m in _YEAR.finditer(question) if not _BASELINE.search(question[: m.start()])]
         years += [int("".join(_CN_DIGITS[c] for c in y[:4])) for y in _CN_YEAR.findall(question)]
         candidates = [d for d in self.documents if not scope.regions or any(r in d.region_chain for r in scope.regions)]
-        for year in dict.fromkeys(years):
-            if any(d.year == year for d in candidates):
-                scope.years.append(year)
-            else:
-                scope.unavailable.append(f"{year}年")
+        named_years = list(dict.fromkeys(years))
+        scope.years = [y for y in named_years if any(d.year == y for d in candidates)]
+        if not scope.years:
+            # With a plan year named, another year is part of the topic ("2021年…考核2020年
+            # 遴选的人才"), not a plan the corpus lacks.
+            scope.unavailable += [f"{y}年" for y in named_years]
         if cjk_ratio(question) < 0.5:
             scope.terms = self.terms.translate(question)
         scope.levels = [level for level, pattern in _LEVEL_WORDS if pattern.search(question)]

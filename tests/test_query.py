@@ -124,3 +124,10 @@ def test_unit_demands_and_record_fields_are_read_from_the_question():
     assert "文号" in asked_record_fields("浙江要点的文号是什么")
     assert "公开日期" in asked_record_fields("常州计划是哪天发布的")
     assert not asked_record_fields("常州2020年要出台哪些政策？")
+
+
+def test_second_year_in_a_question_about_a_plan_year_is_topic_not_filter(analyzer):
+    scope = analyzer.analyze("东海县2021年要对2020年评选的先进个人开展哪些工作？")
+    assert scope.years == [2021] and not scope.unavailable
+    scope = analyzer.analyze("东海县2020年的目标是什么？")
+    assert scope.unavailable == ["2020年"]
