@@ -70,8 +70,11 @@ def unit_demands(question: str) -> list[re.Pattern[str]]:
 
 # Chinese words that say what kind of answer is wanted, not what it is about.
 _FORM_WORDS = frozenset(
-    {"多少", "目标", "要求", "达到", "计划", "工作", "要点", "提出", "什么", "哪些", "比例", "比率", "是否", "任务"}
-)
+    {
+        "多少", "目标", "要求", "达到", "计划", "工作", "要点", "提出", "什么", "哪些", "比例", "比率", "是否", "任务",
+        "控制", "以内", "以上", "以下", "提高", "降低", "下降", "实现", "完成", "确保", "力争", "全县", "全市", "全省",
+    }
+)  # fmt: skip
 _DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?\s*$")
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
 
@@ -123,7 +126,7 @@ class ExtractiveAnswerer:
         tokenizer: ChineseTokenizer | None = None,
         passages: int = 3,
         max_sentences: int = 3,
-        abstain_below: tuple[float, float] = (0.93, 0.76),
+        abstain_below: tuple[float, float] = (0.90, 0.76),
         min_topic_coverage: float = 0.6,
         english_quote_window: float = 0.05,
     ) -> None:
@@ -310,7 +313,7 @@ class ExtractiveAnswerer:
         """
         english = cjk_ratio(question) < 0.5
         units = unit_demands(question)
-        topic_words = self._topic_words(question, topic, phrases)
+        topic_words = self._topic_words(question, topic, phrases, units)
         # The figure must come from the best sentence or one that names the topic: an
         # off-topic sentence that happens to hold a percentage does not answer.
         if units and not any(
@@ -342,22 +345,35 @@ class ExtractiveAnswerer:
         return None
 
     def _topic_words(
-        self, question: str, topic: str | None, phrases: Sequence[tuple[str, list[str]]]
-    ) -> list[list[str]]:
-        """What a sentence must mention to be about the question: one list of alternatives
-        per English topic phrase, or the Chinese topic's content words."""
+        self, question: str, topic: str | None, phrases: Sequence[tuple[str, list[str]]], units: list[re.Pattern[str]]
+    ) -> list[tuple[list[str], float]]:
+        """What a sentence must mention to be about the question, as (alternatives, weight).
+
+        English: the topic phrases (term map) weighted by IDF, less those that only name
+        the unit ("per 1,000 population" → 每千人口). Chinese: the topic's three rarest
+        content words (孕产妇死亡率, not 控制 or 以内, which any target sentence has).
+        """
         if cjk_ratio(question) < 0.5:
-            return [terms for _, terms in phrases]
-        words = [t for t in self.tokenizer.tokenize(topic or question) if len(t) >= 2 and t not in _FORM_WORDS]
-        return [words] if words else []
+            return [
+                (terms, weight)
+                for _, terms, weight in self._weighted(phrases)
+                if not any(unit.search(term) for unit in units for term in terms)
+            ]
+        lexical = self.index.lexical
+        words = {t for t in self.tokenizer.tokenize(topic or question) if len(t) >= 2 and t not in _FORM_WORDS}
+        words = {t for t in words if not any(unit.search(t) for unit in units)}
+        rarest = sorted(words, key=lambda t: (-lexical.idf(t), t))[:3]
+        return [([t], lexical.idf(t)) for t in rarest]
 
     @staticmethod
-    def _mentions(sentence: str, topic_words: list[list[str]]) -> bool:
-        """True when the sentence names any of the topic's words (or there are none to name)."""
-        if not topic_words:
+    def _mentions(sentence: str, topic_words: list[tuple[list[str], float]]) -> bool:
+        """True when the sentence names at least half the topic (by weight), or there is no topic."""
+        total = sum(weight for _, weight in topic_words)
+        if not total:
             return True
         text = squeeze_cjk_spaces(sentence)
-        return any(word in text for alternatives in topic_words for word in alternatives)
+        named = sum(weight for alternatives, weight in topic_words if any(w in text for w in alternatives))
+        return named / total >= 0.5
 
     @staticmethod
     def _citation(n: int, sentence: ScoredSentence) -> Citation:

@@ -40,7 +40,7 @@ class Settings:
     # Best-sentence score under which the answer abstains, for an all-Chinese and an
     # all-English question (interpolated by the share of Chinese). Chinese scores carry a
     # lexical bonus and cross-lingual cosines run lower, hence two scales.
-    abstain_below_zh: float = 0.93
+    abstain_below_zh: float = 0.90
     abstain_below_en: float = 0.76
     # An English question abstains when its topic phrases (term map) that the top
     # passages mention carry less than this share of their weight.

@@ -143,14 +143,19 @@ def score_question(
     first_rank = None
     found: set[int] = set()
     dcg = 0.0
+    gains: list[int] = []  # evidence quotes first found at each of the top 10 ranks
     for rank, hit in enumerate(hits, start=1):
         new = {i for i, s in enumerate(spans) if i not in found and _contains(hit, s)}
         if new and first_rank is None:
             first_rank = rank
         if rank <= 10 and new:
             dcg += len(new) / math.log2(rank + 1)
+            gains.append(len(new))
         found |= new
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(spans), 10)))
+    # Ideal: the same passages best first, any quote not found in a passage of its own
+    # (one passage may hold several quotes, so the ideal is not one quote per rank).
+    ideal_gains = sorted(gains + [1] * (len(spans) - sum(gains)), reverse=True)[:10]
+    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(ideal_gains))
     in_top_k = {i for i, s in enumerate(spans) if any(_contains(h, s) for h in hits[:k])}
     budget_found, used = set(), 0
     for hit in hits:

@@ -48,6 +48,13 @@ class ChineseTokenizer:
             self._jieba.add_word(word)
         self.stopwords = frozenset(_data_lines("stopwords.txt"))
 
+    def word_boundaries(self, text: str) -> set[int]:
+        """Offsets where jieba's (default-mode) words of ``text`` start or end."""
+        bounds = {0, len(text)}
+        for _, start, end in self._jieba.tokenize(text):
+            bounds.update((start, end))
+        return bounds
+
     def tokenize(self, text: str) -> list[str]:
         tokens = []
         for token in self._jieba.cut_for_search(text.lower()):

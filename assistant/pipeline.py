@@ -121,7 +121,7 @@ class PolicyQA:
             min_topic_coverage=self.settings.min_topic_coverage,
             english_quote_window=self.settings.english_quote_window,
         )
-        analyzer = QueryAnalyzer(list(index.documents.values()))
+        analyzer = QueryAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
         crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
         self.engine = Engine(index, searcher, answerer, analyzer, crossdoc)  # one assignment: readers see old or new
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .lexical import ChineseTokenizer
 from .regions import Gazetteer, short_name
 from .retrieval import Filters
 from .schema import Document
@@ -124,30 +125,37 @@ class QueryAnalyzer:
     """
 
     def __init__(
-        self, documents: list[Document], gazetteer: Gazetteer | None = None, terms: TermMap | None = None
+        self,
+        documents: list[Document],
+        gazetteer: Gazetteer | None = None,
+        terms: TermMap | None = None,
+        tokenizer: ChineseTokenizer | None = None,
     ) -> None:
         self.gazetteer = gazetteer or Gazetteer()
         self.terms = terms or TermMap()
+        self.tokenizer = tokenizer or ChineseTokenizer()
         self.documents = documents
         in_corpus = {name for d in documents for name in d.region_chain}
         names: dict[str, str] = {}  # mention → region name
         for name, level in self.gazetteer.levels().items():
+            if len(name) == 2 and name.endswith("区") and name not in in_corpus:
+                continue  # 城区, 郊区, 矿区: districts named by a common word
             names[name] = name
             if level in ("province", "city") or name in in_corpus:
                 short = short_name(name)
                 if len(short) >= 2:
                     names.setdefault(short, name)
         self._names = names
-        self._zh = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+        self._longest = max(map(len, names), default=0)
         english = {en.lower(): zh for zh, en in self.gazetteer.english.items()}
         self._english = english
         self._en = re.compile(r"\b(" + "|".join(map(re.escape, sorted(english, key=len, reverse=True))) + r")\b", re.I)
 
     def analyze(self, question: str) -> QueryScope:
         scope = QueryScope()
-        zh_matches = list(self._zh.finditer(question))
+        zh_matches = self._chinese_mentions(question)
         en_matches = list(self._en.finditer(question))
-        mentioned = [self._names[m.group(0)] for m in zh_matches]
+        mentioned = [self._names[m] for _, m in zh_matches]
         mentioned += [self._english[m.group(1).lower()] for m in en_matches]
         for region in dict.fromkeys(mentioned):
             if any(region in d.region_chain for d in self.documents):
@@ -169,14 +177,38 @@ class QueryAnalyzer:
         # One named region leaves nothing to compare ("compared with 2020" is a baseline).
         scope.compare = (bool(_COMPARE.search(question)) and len(scope.regions) != 1) or len(scope.regions) >= 2
         topic = question
-        for match in [*zh_matches, *en_matches]:
-            topic = topic.replace(match.group(0), " ")
+        for mention in [*(m for _, m in zh_matches), *(m.group(0) for m in en_matches)]:
+            topic = topic.replace(mention, " ")
         topic = _CN_YEAR.sub(" ", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", " ", topic))
         scope.topic = re.sub(r"\s+", " ", topic).strip(" ,，、'’s") or question
         scope.record_fields = asked_record_fields(question, scope.terms)
         if scope.terms:
             scope.phrases = [(p, t) for p, t in self.terms.phrases(scope.topic) if p not in _FORM_PHRASES]
         return scope
+
+    def _chinese_mentions(self, question: str) -> list[tuple[int, str]]:
+        """(offset, name) of region names in the question that are words of their own.
+
+        A name must start and end at jieba word boundaries: "开封市2022年" names 开封市,
+        "项目中卫生健康" does not name 中卫市. Where the longest name at a position fails,
+        shorter ones are tried ("常州市区" → 常州).
+        """
+        bounds = self.tokenizer.word_boundaries(question)
+        mentions: list[tuple[int, str]] = []
+        position = 0
+        while position < len(question):
+            if position in bounds:
+                for size in range(min(self._longest, len(question) - position), 1, -1):
+                    candidate = question[position : position + size]
+                    if candidate in self._names and position + size in bounds:
+                        mentions.append((position, candidate))
+                        position += size
+                        break
+                else:
+                    position += 1
+            else:
+                position += 1
+        return mentions
 
     def available_plans(self) -> str:
         """One line listing the plans in the corpus: "开封市 2022, 遂宁市 2022, …"."""

@@ -45,6 +45,19 @@ def test_metrics_of_a_known_ranking(qa, documents):
     assert summary["mrr@10"] == pytest.approx((1 + 1 / 3) / 2)
 
 
+def test_ndcg_with_two_quotes_in_one_passage_is_at_most_one(qa, documents):
+    texts = {s: d.text for s, d in documents.items()}
+    quotes = ["二级以上综合医院设置老年医学科比例达70%以上", "二级以上综合医院设置老年医学科"]
+    question = GoldQuestion(
+        "t3", "东海县老年医学科", "zh", "list", [Evidence("donghai-2021.txt", q) for q in quotes], ""
+    )
+    hits = qa.search("东海县二级以上综合医院设置老年医学科比例", 10)
+    best = score_question(question, hits, texts, 5)
+    assert best.first_rank == 1 and best.ndcg10 == pytest.approx(1.0)
+    worse = score_question(question, hits[1:3] + hits[:1], texts, 5)
+    assert 0 < worse.ndcg10 < 1
+
+
 def test_unanswerable_abstention_counts(qa, documents):
     texts = {s: d.text for s, d in documents.items()}
     question = GoldQuestion("t2", "杭州2023年的老年医学科比例", "zh", "unanswerable", [], "")

@@ -131,3 +131,18 @@ def test_second_year_in_a_question_about_a_plan_year_is_topic_not_filter(analyze
     assert scope.years == [2021] and not scope.unavailable
     scope = analyzer.analyze("东海县2020年的目标是什么？")
     assert scope.unavailable == ["2020年"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["浙江省2022年省政府民生实事项目中卫生健康方面有哪些任务？", "开封2022年城区居民多长时间能到达医疗机构？"],
+)
+def test_words_that_contain_a_place_name_are_not_regions(analyzer, question):
+    # 项目中卫生 holds 中卫 (a city in Ningxia); 城区 is also the name of several districts.
+    scope = analyzer.analyze(question)
+    assert not scope.unavailable
+    assert len(scope.regions) == 1
+
+
+def test_region_followed_by_a_word_is_still_found(analyzer):
+    assert analyzer.analyze("常州市区的社区卫生服务中心有哪些目标？").regions == ["常州市"]
