@@ -117,6 +117,9 @@ class ExtractiveAnswerer:
             the top passages must mention; see :meth:`missing_topics`.
         english_quote_window: an English answer also quotes sentences scoring within
             this much of the best one (Chinese answers: 0.02).
+        min_passage_similarity_zh: a Chinese question whose best passage is less similar
+            than this (dense score) is about something the plans do not cover (火星基地):
+            it abstains even if one sentence happens to share a word with it.
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class ExtractiveAnswerer:
         abstain_below: tuple[float, float] = (0.90, 0.76),
         min_topic_coverage: float = 0.6,
         english_quote_window: float = 0.05,
+        min_passage_similarity_zh: float = 0.86,
     ) -> None:
         self.index = index
         self.searcher = searcher
@@ -139,6 +143,7 @@ class ExtractiveAnswerer:
         self.min_topic_coverage = min_topic_coverage
         self.per_plan_leniency = 0.05
         self.english_quote_window = english_quote_window
+        self.min_passage_similarity_zh = min_passage_similarity_zh
         self._row_of = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
     def score_sentences(
@@ -260,7 +265,8 @@ class ExtractiveAnswerer:
         scored = self.score_sentences(question, hits, topic, per_document, terms, record_fields_asked)
         filters_json = filters.to_json() if filters else {}
         threshold = self.threshold(question)
-        if not scored or scored[0].score < threshold:
+        off_topic = cjk_ratio(question) >= 0.5 and hits and hits[0].dense_score < self.min_passage_similarity_zh
+        if not scored or scored[0].score < threshold or off_topic:
             return Answer(question, self._abstention(question, hits), True, [], hits, filters_json)
         missing = [] if per_document else self.missing_topics(phrases, hits)
         if missing:

@@ -47,6 +47,8 @@ class Settings:
     min_topic_coverage: float = 0.6
     # English answers also quote sentences within this much of the best one (Chinese: 0.02).
     english_quote_window: float = 0.05
+    # A Chinese question whose best passage's dense score is below this is off-topic.
+    min_passage_similarity_zh: float = 0.86
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

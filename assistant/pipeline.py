@@ -120,6 +120,7 @@ class PolicyQA:
             abstain_below=(self.settings.abstain_below_zh, self.settings.abstain_below_en),
             min_topic_coverage=self.settings.min_topic_coverage,
             english_quote_window=self.settings.english_quote_window,
+            min_passage_similarity_zh=self.settings.min_passage_similarity_zh,
         )
         analyzer = QueryAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
         crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
