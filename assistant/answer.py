@@ -86,6 +86,7 @@ class ScoredSentence:
     end: int
     text: str
     score: float
+    match: float = 0.0  # the score before bonuses for holding a figure, the unit asked for or a record field
 
 
 def _is_quotable(sentence: str) -> bool:
@@ -196,7 +197,7 @@ class ExtractiveAnswerer:
                 if query_tokens and lexical_weight:
                     words = squeeze_cjk_spaces(quote)
                     overlap = sum(1 for t in query_tokens if t in words) / len(query_tokens)
-                score = float(similarity) + lexical_weight * overlap + rank_penalty
+                score = match = float(similarity) + lexical_weight * overlap + rank_penalty
                 if wants_number and _HAS_NUMBER.search(quote):
                     score += 0.01
                 if units and all(u.search(quote) for u in units):
@@ -208,7 +209,7 @@ class ExtractiveAnswerer:
                     # The record line that states the asked field (or the notice's signature
                     # date, its 成文日期) is the answer itself.
                     score += 1.0
-                scored.append(ScoredSentence(hit, sentence.start, sentence.end, quote, score))
+                scored.append(ScoredSentence(hit, sentence.start, sentence.end, quote, score, match))
         scored.sort(key=lambda s: -s.score)
         return scored
 
@@ -320,10 +321,12 @@ class ExtractiveAnswerer:
         english = cjk_ratio(question) < 0.5
         units = unit_demands(question)
         topic_words = self._topic_words(question, topic, phrases, units)
-        # The figure must come from the best sentence or one that names the topic: an
-        # off-topic sentence that happens to hold a percentage does not answer.
+        # The figure must come from the closest sentence (before any bonus for holding a
+        # figure) or one that names the topic: an off-topic sentence that happens to hold
+        # a percentage does not answer.
+        closest = max(scored, key=lambda c: c.match)
         if units and not any(
-            all(u.search(c.text) for u in units) and (c is scored[0] or self._mentions(c.text, topic_words))
+            all(u.search(c.text) for u in units) and (c is closest or self._mentions(c.text, topic_words))
             for c in chosen
         ):
             return (
