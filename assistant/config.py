@@ -33,6 +33,7 @@ class Settings:
     lexical_weight: float = 0.1  # BM25 weight for an all-Chinese query; scaled down by its share of Chinese
     expansion_weight: float = 0.03  # BM25 weight for an English query expanded with the term map
     sentence_weight: float = 0.3  # share of a chunk's dense score taken from its best-matching sentence
+    sentence_term_weight: float = 0.03  # bonus to a sentence holding an English question's Chinese terms
 
     # extractive answers
     answer_passages: int = 3  # passages the answer may quote from

@@ -110,6 +110,7 @@ class PolicyQA:
             self.settings.lexical_weight,
             self.settings.sentence_weight,
             self.settings.expansion_weight,
+            self.settings.sentence_term_weight,
         )
         answerer = ExtractiveAnswerer(
             index,

@@ -84,15 +84,20 @@ class HybridSearcher:
         lexical_weight: float = 0.3,
         sentence_weight: float = 0.5,
         expansion_weight: float = 0.2,
+        sentence_term_weight: float = 0.03,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.lexical_weight = lexical_weight
         self.sentence_weight = sentence_weight
         self.expansion_weight = expansion_weight
+        self.sentence_term_weight = sentence_term_weight
         # Sentence rows are stored chunk by chunk; their boundaries let numpy take the
         # best sentence of every chunk in one pass.
         owners = np.array([s.chunk for s in index.sentences], dtype=np.int64)
+        self._sentence_texts = [
+            index.documents[index.chunks[s.chunk].doc_id].text[s.start : s.end] for s in index.sentences
+        ]
         self._sentence_owner = owners
         self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         # The publisher's record chunks answer only questions about the record (文号,
@@ -133,19 +138,38 @@ class HybridSearcher:
         ``topic`` is the query without region/year words; sentences carry no region,
         so they are matched against the topic (defaults to the query). ``expansion``
         holds Chinese terms for an English query (from the term map): they join the
-        BM25 query, weighted by ``expansion_weight`` in place of the Chinese share.
+        BM25 query, weighted by ``expansion_weight`` in place of the Chinese share, and
+        raise each sentence by ``sentence_term_weight`` times the share of them it holds.
         """
         topic_vector = self.query_vector(topic) if topic and topic != query else None
-        dense = self._dense_scores(self.query_vector(query), rows, topic_vector)
+        ratio = cjk_ratio(query)
+        term_bonus = None
+        if expansion and self.sentence_term_weight and len(self._sentence_owner):
+            term_bonus = self.sentence_term_weight * (1 - ratio) * self._term_share(expansion, rows)
+        dense = self._dense_scores(self.query_vector(query), rows, topic_vector, term_bonus)
         lexical_query = " ".join([query, *expansion])
         lexical = self.index.lexical.scores(lexical_query)[rows] if len(rows) else np.zeros(0, np.float32)
-        ratio = cjk_ratio(query)
         weight = self.lexical_weight * ratio + (self.expansion_weight * (1 - ratio) if expansion else 0.0)
         top = float(lexical.max()) if len(lexical) else 0.0
         fused = dense + (weight * lexical / top if top > 0 else 0.0)
         return fused, dense, lexical
 
-    def _dense_scores(self, vector: np.ndarray, rows: np.ndarray, topic_vector: np.ndarray | None = None) -> np.ndarray:
+    def _term_share(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """For every sentence of the given chunk rows, the share of ``terms`` it contains (0 elsewhere)."""
+        share = np.zeros(len(self._sentence_owner), dtype=np.float32)
+        wanted = set(int(r) for r in rows)
+        for i, text in enumerate(self._sentence_texts):
+            if int(self._sentence_owner[i]) in wanted:
+                share[i] = sum(1 for term in terms if term in text) / len(terms)
+        return share
+
+    def _dense_scores(
+        self,
+        vector: np.ndarray,
+        rows: np.ndarray,
+        topic_vector: np.ndarray | None = None,
+        sentence_bonus: np.ndarray | None = None,
+    ) -> np.ndarray:
         if not len(rows):
             return np.zeros(0, np.float32)
         # A flat index reconstructs cheaply; scoring the candidate rows directly keeps
@@ -162,6 +186,10 @@ class HybridSearcher:
         # A specific question often matches one sentence far better than its whole
         # passage (especially across languages): blend in each chunk's best sentence.
         sentence_scores = self.index.sentence_vectors @ (vector if topic_vector is None else topic_vector)
+        if sentence_bonus is not None:
+            # An English question's Chinese terms (term map) inside one sentence are strong
+            # evidence that sentence answers it (dev English MRR 0.971 → 0.984).
+            sentence_scores = sentence_scores + sentence_bonus
         best = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
         best[self._sentence_owner[self._sentence_starts]] = np.maximum.reduceat(sentence_scores, self._sentence_starts)
         best_rows = best[rows]
