@@ -58,6 +58,7 @@ _FORM_PHRASES = frozenset(
 _BASELINE = re.compile(
     r"(?:compared (?:with|to)|than|since|from|相比|比|较|与|以来)\s*(?:the\s+)?(?:end of\s+)?$", re.I
 )
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _CN_YEAR = re.compile(r"二[〇零][一二三四五六七八九〇零][〇零一二三四五六七八九]年")
 # Which record fields (see corpus.record_fields) a question asks for. English questions
 # reach the labels through the term map ("document number" → 文号).
@@ -172,7 +173,11 @@ class QueryAnalyzer:
             # 遴选的人才"), not a plan the corpus lacks.
             scope.unavailable += [f"{y}年" for y in named_years]
         if cjk_ratio(question) < 0.5:
-            scope.terms = self.terms.translate(question)
+            # Chinese words written into an English question ("pit-and-fissure sealing
+            # (窝沟封闭)") are the user's own exact terms: they come first.
+            mentioned_names = {m for _, m in zh_matches}
+            inline = [w for w in _CJK_RUN.findall(question) if w not in mentioned_names and len(w) >= 2]
+            scope.terms = list(dict.fromkeys([*inline, *self.terms.translate(question)]))
         scope.levels = [level for level, pattern in _LEVEL_WORDS if pattern.search(question)]
         # One named region leaves nothing to compare ("compared with 2020" is a baseline).
         scope.compare = (bool(_COMPARE.search(question)) and len(scope.regions) != 1) or len(scope.regions) >= 2

@@ -146,3 +146,10 @@ def test_words_that_contain_a_place_name_are_not_regions(analyzer, question):
 
 def test_region_followed_by_a_word_is_still_found(analyzer):
     assert analyzer.analyze("常州市区的社区卫生服务中心有哪些目标？").regions == ["常州市"]
+
+
+def test_chinese_words_in_an_english_question_become_its_first_terms(analyzer):
+    scope = analyzer.analyze("Which plans set targets for pit-and-fissure sealing (窝沟封闭) in Jiangsu?")
+    assert scope.terms[0] == "窝沟封闭"
+    scope = analyzer.analyze("What does the 东海县 plan say about 家庭医生?")
+    assert scope.regions == ["东海县"] and scope.terms[0] == "家庭医生" and "东海县" not in scope.terms
