@@ -57,7 +57,9 @@ _UNIT_DEMANDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhours?\b|几个?小时|多少小时", re.I), re.compile(r"\d\s*小时")),
     (re.compile(r"\bbeds?\b.*\bhow many\b|\bhow many\b.*\bbeds?\b|多少张", re.I), re.compile(r"\d\s*张")),
     (
-        re.compile(r"\b(?:rate|percentage|percent|share|proportion)\b|率\S{0,4}多少|比例\S{0,4}多少|百分之多少", re.I),
+        re.compile(
+            r"\b(?:rates?|percentages?|percent|shares?|proportions?)\b|率\S{0,4}多少|比例\S{0,4}多少|百分之多少", re.I
+        ),
         re.compile(r"\d\s*(?:%|％|‰|个?百分点)|/\s*10万|百分之|[一二三四五六七八九十]分之|全覆盖|全部|一半|半数"),
     ),
 ]
