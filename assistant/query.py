@@ -183,12 +183,16 @@ class QueryAnalyzer:
         scope.compare = (bool(_COMPARE.search(question)) and len(scope.regions) != 1) or len(scope.regions) >= 2
         topic = question
         for mention in [*(m for _, m in zh_matches), *(m.group(0) for m in en_matches)]:
-            topic = topic.replace(mention, " ")
-        topic = _CN_YEAR.sub(" ", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", " ", topic))
-        scope.topic = re.sub(r"\s+", " ", topic).strip(" ,，、'’s") or question
+            topic = topic.replace(mention, "\0")
+        topic = _CN_YEAR.sub("\0", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", "\0", topic))
+        scope.topic = re.sub(r"\s+", " ", topic.replace("\0", " ")).strip(" ,，、'’s") or question
         scope.record_fields = asked_record_fields(question, scope.terms)
         if scope.terms:
-            scope.phrases = [(p, t) for p, t in self.terms.phrases(scope.topic) if p not in _FORM_PHRASES]
+            # Where a name or year was cut out, a phrase must not run across the gap:
+            # "actions Zhejiang plans" is not "action plan".
+            scope.phrases = [
+                (p, t) for p, t in self.terms.phrases(topic.replace("\0", " ; ")) if p not in _FORM_PHRASES
+            ]
         return scope
 
     def _chinese_mentions(self, question: str) -> list[tuple[int, str]]:

@@ -14,6 +14,8 @@ import re
 from importlib import resources
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+]*")
+# Commas inside numbers (1,000) are not breaks; other punctuation ends a phrase.
+_SEGMENT_BREAK = re.compile(r"(?<!\d),|,(?!\d{3})|[.;:!?()\[\]\"“”（）、，。；：？！]")
 
 
 def _normalise_word(word: str) -> str:
@@ -56,14 +58,20 @@ class TermMap:
         return len(self._entries)
 
     def phrases(self, text: str) -> list[tuple[str, list[str]]]:
-        """Each English phrase of the map found in ``text`` with its Chinese terms, in text order."""
-        words = _words(text)
+        """Each English phrase of the map found in ``text`` with its Chinese terms, in text order.
+
+        Phrases do not run across punctuation: "actions; plans" is not "action plan".
+        """
         found: list[tuple[int, int, tuple[str, ...]]] = []
-        for size in range(min(self._longest, len(words)), 0, -1):
-            for start in range(len(words) - size + 1):
-                key = tuple(words[start : start + size])
-                if key in self._entries:
-                    found.append((start, -size, key))
+        offset = 0
+        for segment in _SEGMENT_BREAK.split(text):
+            words = _words(segment)
+            for size in range(min(self._longest, len(words)), 0, -1):
+                for start in range(len(words) - size + 1):
+                    key = tuple(words[start : start + size])
+                    if key in self._entries:
+                        found.append((offset + start, -size, key))
+            offset += len(words)
         found.sort()
         return [(" ".join(key), self._entries[key]) for _, _, key in found]
 

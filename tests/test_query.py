@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.query import QueryAnalyzer
+from assistant.terms import TermMap
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +154,11 @@ def test_chinese_words_in_an_english_question_become_its_first_terms(analyzer):
     assert scope.terms[0] == "窝沟封闭"
     scope = analyzer.analyze("What does the 东海县 plan say about 家庭医生?")
     assert scope.regions == ["东海县"] and scope.terms[0] == "家庭医生" and "东海县" not in scope.terms
+
+
+def test_phrases_do_not_run_across_a_removed_name_or_punctuation(analyzer):
+    # Without the break, "actions Zhejiang plans" would read as the phrase "action plan".
+    scope = analyzer.analyze("List the five elderly health actions Zhejiang plans to carry out in 2022.")
+    assert "action plan" not in [p for p, _ in scope.phrases]
+    assert "hospital bed" in [p for p, _ in TermMap().phrases("hospital beds, per 1,000 people")]
+    assert "action plan" not in [p for p, _ in TermMap().phrases("five actions; plans for next year")]
