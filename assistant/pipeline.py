@@ -22,6 +22,7 @@ from .crossdoc import Comparison, CrossDocChecker, ResponsibilityMatch
 from .embeddings import Embedder, load_embedder
 from .index import BuildReport, IndexBuilder, PolicyIndex
 from .lexical import ChineseTokenizer
+from .outline import OutlineAnswerer
 from .query import QueryAnalyzer
 from .references import ReferenceGroup
 from .retrieval import Filters, HybridRetriever, HybridSearcher
@@ -39,6 +40,7 @@ class Engine:
     answerer: ExtractiveAnswerer
     analyzer: QueryAnalyzer
     crossdoc: CrossDocChecker
+    outline: OutlineAnswerer
 
 
 class PolicyQA:
@@ -125,7 +127,10 @@ class PolicyQA:
         )
         analyzer = QueryAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
         crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
-        self.engine = Engine(index, searcher, answerer, analyzer, crossdoc)  # one assignment: readers see old or new
+        outline = OutlineAnswerer(index)
+        self.engine = Engine(
+            index, searcher, answerer, analyzer, crossdoc, outline
+        )  # one assignment: readers see old or new
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True
@@ -146,7 +151,8 @@ class PolicyQA:
         """The LangChain runnable over the current index.
 
         "Who is responsible for …" questions are answered from the plans' responsibility
-        notes when an item matches; everything else goes understand → retrieve → answer.
+        notes when an item matches, "what does section X contain" questions from the
+        outline (its sub-headings); everything else goes understand → retrieve → answer.
         """
         engine = self.engine
         ask_chain = build_ask_chain(engine.searcher, engine.answerer, engine.analyzer, k or self.settings.top_k)
@@ -155,6 +161,11 @@ class PolicyQA:
             question = inputs["question"]
             if question.strip() and engine.crossdoc.is_responsibility_question(question):
                 answer = engine.crossdoc.answer_responsibility(question, inputs.get("filters"))
+                if answer is not None:
+                    return answer
+            if question.strip():
+                scope = engine.analyzer.analyze(question)
+                answer = engine.outline.answer(question, scope, inputs.get("filters"))
                 if answer is not None:
                     return answer
             return ask_chain.invoke(inputs)
