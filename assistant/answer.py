@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .chunking import RECORD_SECTION, marker_family
+from .chunking import is_record_chunk, marker_family
 from .corpus import is_record_line, record_fields
 from .index import PolicyIndex
 from .lexical import ChineseTokenizer
+from .outline import OutlineAnswerer
 from .query import QueryAnalyzer, QueryScope
 from .retrieval import Filters, HybridSearcher
 from .schema import Answer, Citation, Hit
@@ -79,6 +80,15 @@ _FORM_WORDS = frozenset(
 )  # fmt: skip
 _DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?\s*$")
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
+
+
+def _named_share(text: str, groups: Sequence[tuple[Sequence[str], float]]) -> float | None:
+    """Weighted share of the groups (alternative words, weight) that ``text`` names at least
+    one word of; None when there is no weight to share."""
+    total = sum(weight for _, weight in groups)
+    if not total:
+        return None
+    return sum(weight for words, weight in groups if any(w in text for w in words)) / total
 
 
 @dataclass
@@ -226,11 +236,10 @@ class ExtractiveAnswerer:
         if not phrases or not hits:
             return []
         text = squeeze_cjk_spaces("".join(h.chunk.text for h in hits[: self.passages]))
-        weights = [(phrase, weight, any(t in text for t in terms)) for phrase, terms, weight in self._weighted(phrases)]
-        total = sum(w for _, w, _ in weights)
-        covered = sum(w for _, w, present in weights if present)
-        if total and covered / total < self.min_topic_coverage:
-            return [phrase for phrase, _, present in weights if not present]
+        weighted = self._weighted(phrases)
+        share = _named_share(text, [(terms, weight) for _, terms, weight in weighted])
+        if share is not None and share < self.min_topic_coverage:
+            return [phrase for phrase, terms, _ in weighted if not any(t in text for t in terms)]
         return []
 
     def _weighted(self, phrases: Sequence[tuple[str, list[str]]]) -> list[tuple[str, list[str], float]]:
@@ -346,7 +355,7 @@ class ExtractiveAnswerer:
             blank = {
                 label
                 for hit in hits[:1]
-                if hit.chunk.section == [RECORD_SECTION]
+                if is_record_chunk(hit.chunk)
                 for line in hit.chunk.text.splitlines()
                 for label, value in record_fields(line).items()
                 if not value
@@ -379,12 +388,8 @@ class ExtractiveAnswerer:
     @staticmethod
     def _mentions(sentence: str, topic_words: list[tuple[list[str], float]]) -> bool:
         """True when the sentence names at least half the topic (by weight), or there is no topic."""
-        total = sum(weight for _, weight in topic_words)
-        if not total:
-            return True
-        text = squeeze_cjk_spaces(sentence)
-        named = sum(weight for alternatives, weight in topic_words if any(w in text for w in alternatives))
-        return named / total >= 0.5
+        share = _named_share(squeeze_cjk_spaces(sentence), topic_words)
+        return share is None or share >= 0.5
 
     @staticmethod
     def _citation(n: int, sentence: ScoredSentence) -> Citation:
@@ -464,13 +469,19 @@ def scoped_search(
 
 
 def build_ask_chain(
-    searcher: HybridSearcher, answerer: ExtractiveAnswerer, analyzer: QueryAnalyzer | None = None, k: int = 5
+    searcher: HybridSearcher,
+    answerer: ExtractiveAnswerer,
+    analyzer: QueryAnalyzer | None = None,
+    k: int = 5,
+    outline: OutlineAnswerer | None = None,
 ) -> Runnable:
     """understand → retrieve → answer as a LangChain runnable.
 
     Input: ``{"question": str, "filters": Filters | None}``; output: :class:`Answer`.
     Without explicit filters, the regions and years the question names become the
     filters (shown in ``Answer.filters``); naming one the corpus lacks abstains.
+    With ``outline``, a question about what a section is made of is answered with the
+    section's sub-headings.
     """
 
     def understand(inputs: dict) -> dict:
@@ -490,6 +501,9 @@ def build_ask_chain(
         if scope.unavailable and (not scope.regions or any(u.endswith("年") for u in scope.unavailable)):
             plans = analyzer.available_plans() if analyzer else ""
             return answerer.unavailable(inputs["question"], scope, plans, inputs["hits"])
+        parts = outline.answer(inputs["question"], scope, inputs.get("filters")) if outline else None
+        if parts is not None:
+            return parts
         answer = answerer.answer(
             inputs["question"],
             inputs["hits"],

@@ -62,6 +62,16 @@ def marker_family(line: str) -> str | None:
     return None
 
 
+def strip_marker(line: str) -> str:
+    """The line without its leading outline marker: "(二)坚守四大主业" → "坚守四大主业"."""
+    line = line.strip()
+    for _, pattern in MARKER_FAMILIES:
+        match = pattern.match(line)
+        if match:
+            return line[match.end() :].lstrip()
+    return line
+
+
 def heading_of(line: str) -> tuple[str, bool]:
     """Heading text of a heading line and whether the line is nothing but the heading.
 
@@ -90,6 +100,11 @@ def item_fields(text: str) -> dict[str, str]:
             if pair:
                 fields.setdefault(pair.group(1), pair.group(2))
     return fields
+
+
+def is_record_chunk(chunk: Chunk) -> bool:
+    """True for a plan's record chunk (section 文件信息), false for its content."""
+    return chunk.section == [RECORD_SECTION]
 
 
 def context_header(document: Document, trail: list[str]) -> str:

@@ -5,8 +5,7 @@ the section's sub-headings, which are never quoted as sentences (a heading says 
 by itself). :class:`OutlineAnswerer` recognises such a question — it asks what something
 is made of (包括, 分为, 哪几项) and names every distinctive word of one section heading's
 name ("坚守四大主业"), with the number of parts, if it gives one, matching — and quotes the
-sub-headings verbatim, each
-cited with its exact span. Anything else is left to the extractive answerer (``None``).
+sub-headings verbatim, each cited with its exact span. Anything else is left to the extractive answerer (``None``).
 
 Chinese questions only: English questions cannot name a Chinese heading's words.
 """
@@ -16,7 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .chunking import strip_marker
 from .index import PolicyIndex
+from .indicators import chinese_number
 from .lexical import ChineseTokenizer
 from .query import QueryScope
 from .retrieval import Filters
@@ -27,9 +28,7 @@ from .text import cjk_ratio, squeeze_cjk_spaces
 _ASKS_FOR_PARTS = re.compile(
     r"包括|包含|分为|分成|由哪|组成|哪几项|哪几个方面|哪[一二三四五六七八九十两\d]+[项个方类条大]|几项|几个方面"
 )
-_CN_NUMBER = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _STATED_COUNT = re.compile(r"([两二三四五六七八九十]|\d{1,2})\s*[项个方类条大]")
-_MARKER = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]\s*)")
 # Words every heading has; matching them says nothing about which heading is meant.
 _GENERIC = frozenset({"工作", "建设", "推进", "加强", "提升", "实施", "持续", "全面", "深入", "工程", "体系", "能力"})
 
@@ -85,7 +84,7 @@ class OutlineAnswerer:
 
         "(二)坚守四大主业,为高水平健康服务补齐短板" is named "坚守四大主业".
         """
-        name = re.split(r"[,，;；:：。]", _MARKER.sub("", heading))[0]
+        name = re.split(r"[,，;；:：。]", strip_marker(heading))[0]
         return {t for t in self.tokenizer.tokenize(name) if len(t) >= 2 and t not in _GENERIC}
 
     def answer(self, question: str, scope: QueryScope, filters: Filters | None = None) -> Answer | None:
@@ -98,7 +97,7 @@ class OutlineAnswerer:
         counts = _STATED_COUNT.findall(asked)
         count = None
         if counts:
-            count = int(counts[-1]) if counts[-1].isdigit() else _CN_NUMBER[counts[-1]]
+            count = chinese_number(counts[-1])
         best: tuple[float, _Section] | None = None
         for section in self._sections:
             if filters and not filters.accepts(section.document):

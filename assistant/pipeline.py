@@ -128,9 +128,8 @@ class PolicyQA:
         analyzer = QueryAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
         crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
         outline = OutlineAnswerer(index)
-        self.engine = Engine(
-            index, searcher, answerer, analyzer, crossdoc, outline
-        )  # one assignment: readers see old or new
+        # One assignment: readers see the old engine or the new one, never a mix.
+        self.engine = Engine(index, searcher, answerer, analyzer, crossdoc, outline)
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True
@@ -155,17 +154,14 @@ class PolicyQA:
         outline (its sub-headings); everything else goes understand → retrieve → answer.
         """
         engine = self.engine
-        ask_chain = build_ask_chain(engine.searcher, engine.answerer, engine.analyzer, k or self.settings.top_k)
+        ask_chain = build_ask_chain(
+            engine.searcher, engine.answerer, engine.analyzer, k or self.settings.top_k, engine.outline
+        )
 
         def route(inputs: dict) -> Answer:
             question = inputs["question"]
             if question.strip() and engine.crossdoc.is_responsibility_question(question):
                 answer = engine.crossdoc.answer_responsibility(question, inputs.get("filters"))
-                if answer is not None:
-                    return answer
-            if question.strip():
-                scope = engine.analyzer.analyze(question)
-                answer = engine.outline.answer(question, scope, inputs.get("filters"))
                 if answer is not None:
                     return answer
             return ask_chain.invoke(inputs)

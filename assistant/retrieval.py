@@ -25,7 +25,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .chunking import RECORD_SECTION
+from .chunking import is_record_chunk
 from .embeddings import Embedder
 from .index import PolicyIndex
 from .regions import short_name
@@ -102,7 +102,7 @@ class HybridSearcher:
         self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
         # The publisher's record chunks answer only questions about the record (文号,
         # 公开日期 …); elsewhere their region-and-title text would crowd out vague questions.
-        self._record_rows = {i for i, c in enumerate(index.chunks) if c.section == [RECORD_SECTION]}
+        self._record_rows = {i for i, c in enumerate(index.chunks) if is_record_chunk(c)}
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
 
@@ -157,10 +157,9 @@ class HybridSearcher:
     def _term_share(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         """For every sentence of the given chunk rows, the share of ``terms`` it contains (0 elsewhere)."""
         share = np.zeros(len(self._sentence_owner), dtype=np.float32)
-        wanted = set(int(r) for r in rows)
-        for i, text in enumerate(self._sentence_texts):
-            if int(self._sentence_owner[i]) in wanted:
-                share[i] = sum(1 for term in terms if term in text) / len(terms)
+        for row in rows:
+            for i in self.index.sentences_by_chunk.get(int(row), []):
+                share[i] = sum(1 for term in terms if term in self._sentence_texts[i]) / len(terms)
         return share
 
     def _dense_scores(

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.chunking import RECORD_SECTION, SectionChunker, heading_of, item_fields, marker_family
+from assistant.chunking import RECORD_SECTION, SectionChunker, heading_of, item_fields, marker_family, strip_marker
 from assistant.corpus import is_chrome, record_fields
 from assistant.text import split_sentences
 
@@ -184,3 +184,10 @@ def test_item_fields_parse_variants():
         "牵头科室": "医政科、基层科等",
     }
     assert item_fields("没有元数据的句子。") == {}
+
+
+def test_strip_marker_uses_every_marker_family():
+    assert strip_marker("(二)坚守四大主业,为高水平健康服务补齐短板") == "坚守四大主业,为高水平健康服务补齐短板"
+    assert strip_marker("十一、强化保障") == "强化保障"
+    assert strip_marker("1.实施医疗服务能力提优工程") == "实施医疗服务能力提优工程"
+    assert strip_marker("2022年浙江省卫生健康工作要点") == "2022年浙江省卫生健康工作要点"
