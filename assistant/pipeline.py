@@ -1,7 +1,8 @@
-"""The assembled system: settings → embedder → index → searcher → answerer → ask chain.
+"""The assembled system: settings → embedder → index → ask components → cross-document facts.
 
 Interfaces (CLI, chat page, evaluation) use :class:`PolicyQA` and nothing below it
-needs to know about them.
+needs to know about them. Every component is built here from one :class:`Settings`,
+so a setting reaches the component that uses it (``tests/test_settings.py`` checks).
 
 >>> qa = PolicyQA.open()                       # builds the index on first use
 >>> qa.ask("浙江2022年老年医学科比例目标是多少").answer
@@ -13,20 +14,19 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable
 
-from .answer import ExtractiveAnswerer, build_ask_chain, scoped_search
+from .ask import AskRequest, FilterPolicy, HybridRetriever, HybridSearcher, QuestionAnalyzer, Router, build_ask_chain
+from .ask.extractive import ExtractiveAnswerer
+from .ask.outline import OutlineAnswerer
+from .ask.responsibility import ResponsibilityAnswerer, ResponsibilityFinder, ResponsibilityMatch
+from .ask.sentences import SentenceScorer
 from .chunking import SectionChunker
 from .config import Settings
-from .crossdoc import Comparison, CrossDocChecker, ResponsibilityMatch
-from .embeddings import Embedder, load_embedder
-from .index import BuildReport, IndexBuilder, PolicyIndex
-from .lexical import ChineseTokenizer
-from .outline import OutlineAnswerer
-from .query import QueryAnalyzer
-from .references import ReferenceGroup
-from .retrieval import Filters, HybridRetriever, HybridSearcher
-from .schema import Answer, Hit
+from .crossdoc import Comparison, PlanComparer, ReferenceGroup, ReferenceIndex
+from .index import BuildReport, Embedder, IndexBuilder, PolicyIndex, load_embedder
+from .index.lexical import ChineseTokenizer
+from .schema import Answer, Filters, Hit
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,37 @@ class Engine:
     """Everything that depends on one loaded index; replaced as a whole on reload."""
 
     index: PolicyIndex
+    analyzer: QuestionAnalyzer
     searcher: HybridSearcher
-    answerer: ExtractiveAnswerer
-    analyzer: QueryAnalyzer
-    crossdoc: CrossDocChecker
+    scorer: SentenceScorer
+    extractive: ExtractiveAnswerer
     outline: OutlineAnswerer
+    responsibilities: ResponsibilityFinder
+    router: Router
+    comparer: PlanComparer
+    references: ReferenceIndex
+
+    @classmethod
+    def build(cls, index: PolicyIndex, embedder: Embedder, settings: Settings) -> Engine:
+        """Every component over ``index``, each given the settings it uses."""
+        analyzer = QuestionAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
+        searcher = HybridSearcher(index, embedder, settings)
+        scorer = SentenceScorer(index, searcher, settings)
+        extractive = ExtractiveAnswerer(index, scorer, settings)
+        outline = OutlineAnswerer(index, settings)
+        finder = ResponsibilityFinder(index, searcher, settings)
+        router = Router(
+            analyzer,
+            searcher,
+            extractive,
+            outline,
+            ResponsibilityAnswerer(finder, searcher, settings),
+            FilterPolicy(settings.filter_policy),
+            settings.top_k,
+        )
+        comparer = PlanComparer(index, analyzer, searcher, scorer, extractive, settings)
+        references = ReferenceIndex(index.documents, index.references)
+        return cls(index, analyzer, searcher, scorer, extractive, outline, finder, router, comparer, references)
 
 
 class PolicyQA:
@@ -67,11 +93,7 @@ class PolicyQA:
         return self.engine.searcher
 
     @property
-    def answerer(self) -> ExtractiveAnswerer:
-        return self.engine.answerer
-
-    @property
-    def analyzer(self) -> QueryAnalyzer:
+    def analyzer(self) -> QuestionAnalyzer:
         return self.engine.analyzer
 
     @classmethod
@@ -91,13 +113,23 @@ class PolicyQA:
 
     def chunker(self) -> SectionChunker:
         s = self.settings
-        return SectionChunker(s.chunk_max_chars, s.chunk_min_chars, s.chunk_overlap_sentences)
+        return SectionChunker(s.chunk_max_chars, s.chunk_min_chars, s.chunk_overlap_sentences, s.chunk_runin_max_chars)
+
+    def builder(self) -> IndexBuilder:
+        """The index builder for this corpus, index folder, model and settings."""
+        return IndexBuilder(
+            self.settings.corpus_dir,
+            self.settings.index_dir,
+            self.embedder,
+            self.chunker(),
+            self.tokenizer,
+            embed_batch=self.settings.embed_batch,
+            min_sentence_chars=self.settings.min_sentence_chars,
+        )
 
     def build_index(self, rebuild: bool = False, progress: bool = True) -> BuildReport:
         """Update the index from the corpus (incrementally unless ``rebuild``) and load it."""
-        builder = IndexBuilder(
-            self.settings.corpus_dir, self.settings.index_dir, self.embedder, self.chunker(), self.tokenizer
-        )
+        builder = self.builder()
         with self._build_lock:  # questions go on being answered from the current engine meanwhile
             report = builder.build(rebuild=rebuild, progress=progress)
             self.reload()
@@ -106,81 +138,46 @@ class PolicyQA:
     def reload(self) -> None:
         """(Re)load the live index and the components that depend on it."""
         index = PolicyIndex.load(self.settings.index_dir, self.embedder.info, self.tokenizer)
-        searcher = HybridSearcher(
-            index,
-            self.embedder,
-            self.settings.lexical_weight,
-            self.settings.sentence_weight,
-            self.settings.expansion_weight,
-            self.settings.sentence_term_weight,
-        )
-        answerer = ExtractiveAnswerer(
-            index,
-            searcher,
-            self.tokenizer,
-            passages=self.settings.answer_passages,
-            max_sentences=self.settings.answer_max_sentences,
-            abstain_below=(self.settings.abstain_below_zh, self.settings.abstain_below_en),
-            min_topic_coverage=self.settings.min_topic_coverage,
-            english_quote_window=self.settings.english_quote_window,
-            min_passage_similarity_zh=self.settings.min_passage_similarity_zh,
-        )
-        analyzer = QueryAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
-        crossdoc = CrossDocChecker(index, searcher, answerer, analyzer)
-        outline = OutlineAnswerer(index)
         # One assignment: readers see the old engine or the new one, never a mix.
-        self.engine = Engine(index, searcher, answerer, analyzer, crossdoc, outline)
+        self.engine = Engine.build(index, self.embedder, self.settings)
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True
     ) -> list[Hit]:
-        """Top passages. Without ``filters``, regions/years named in the query filter (``understand``)."""
+        """Top passages. The question's regions and years filter too (``understand``),
+        combined with ``filters`` by the router's filter policy; a contradiction gives []."""
         engine = self.engine
+        k = k or self.settings.top_k
         if not understand:
-            return engine.searcher.search(query, k or self.settings.top_k, filters)
-        scope = engine.analyzer.analyze(query)
-        filters = filters if filters is not None else scope.filters()
-        return scoped_search(engine.searcher, query, k or self.settings.top_k, filters, scope)
+            return engine.searcher.search(query, k, filters)
+        routed = engine.router.prepare(AskRequest(query, filters, k))
+        if routed.decision.conflict:
+            return []
+        return engine.searcher.search_question(routed.question, k, routed.decision.applied)
 
     def ask(self, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
         """A cited answer (or an abstention). Raises ValueError for an empty question."""
-        return self.chain(k).invoke({"question": question, "filters": filters})
+        return self.chain().invoke(AskRequest(question, filters, k))
 
-    def chain(self, k: int | None = None) -> Runnable:
-        """The LangChain runnable over the current index.
-
-        "Who is responsible for …" questions are answered from the plans' responsibility
-        notes when an item matches, "what does section X contain" questions from the
-        outline (its sub-headings); everything else goes understand → retrieve → answer.
-        """
-        engine = self.engine
-        ask_chain = build_ask_chain(
-            engine.searcher, engine.answerer, engine.analyzer, k or self.settings.top_k, engine.outline
-        )
-
-        def route(inputs: dict) -> Answer:
-            question = inputs["question"]
-            if question.strip() and engine.crossdoc.is_responsibility_question(question):
-                answer = engine.crossdoc.answer_responsibility(question, inputs.get("filters"))
-                if answer is not None:
-                    return answer
-            return ask_chain.invoke(inputs)
-
-        return RunnableLambda(route, name="policyqa")
+    def chain(self) -> Runnable:
+        """The ask path as a LangChain runnable: ``AskRequest`` in, :class:`Answer` out."""
+        return build_ask_chain(self.engine.router)
 
     def compare(self, topic: str, filters: Filters | None = None) -> Comparison:
         """One row per plan: the best passage about ``topic`` and its values, or "not found"."""
-        return self.engine.crossdoc.compare(topic, filters)
+        return self.engine.comparer.compare(topic, filters)
 
     def references(self, query: str | None = None) -> list[ReferenceGroup]:
         """Policies the plans cite (《titles》, 文号, programmes), cited by most plans first."""
-        return self.engine.crossdoc.references(query)
+        return self.engine.references.search(query)
 
     def responsible(
         self, topic: str | None = None, filters: Filters | None = None, department: str | None = None, k: int = 5
     ) -> list[ResponsibilityMatch]:
         """Items with their lead leaders and departments, best match to ``topic`` first."""
-        return self.engine.crossdoc.responsible(topic, filters, department, k)
+        engine = self.engine
+        question = engine.analyzer.analyze(topic) if topic and topic.strip() else None
+        return engine.responsibilities.find(question, filters, department, k)
 
     def retriever(self, k: int | None = None, filters: Filters | None = None) -> HybridRetriever:
         """A LangChain ``BaseRetriever`` over the current index."""

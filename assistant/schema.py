@@ -1,13 +1,29 @@
 """The records that flow through policyqa: Document → Chunk → Hit → Answer (with Citations).
 
-Every stage of the pipeline consumes and produces these plain data classes, so a stage
-can be tested alone and any stage's output can be serialised with :func:`to_dict`.
+Every stage consumes and produces these plain data classes, so a stage can be tested
+alone and any stage's output serialised. They sit on the lowest floor: nothing here
+imports another policyqa module.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
+
+# Suffixes that may be dropped in running text: 浙江省 → 浙江, 东海县 → 东海.
+_REGION_SUFFIXES = (
+    "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "地区",
+    "省", "市", "县", "区", "盟", "旗",
+)  # fmt: skip
+
+
+def short_name(name: str) -> str:
+    """浙江省 → 浙江, 连云港市 → 连云港; names that would become one character stay whole."""
+    for suffix in _REGION_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ class Document:
     title: str
     region: str
     region_chain: list[str]  # nearest first: ["东海县", "连云港市", "江苏省"]
-    level: str  # "province" | "city" | "county" | "unknown"
+    level: str  # "national" | "ministry" | "province" | "city" | "county" | "unknown"
     year: int | None
     issuer: str | None = None
     doc_number: str | None = None
@@ -51,12 +67,22 @@ class Document:
     region_en: str | None = None
     text: str = field(default="", repr=False)
     inferred: list[str] = field(default_factory=list)
+    # Where each inferred field came from and how sure the inference is:
+    # {"region": {"evidence": "title line", "confidence": 0.9}}
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def metadata(self) -> dict[str, Any]:
         """Metadata without the text, for manifests and JSON output."""
         data = asdict(self)
         data.pop("text")
         return data
+
+
+class ChunkKind(str, Enum):
+    """What a chunk holds: plan content, or the publisher's record (文号, 公开日期 …)."""
+
+    BODY = "body"
+    RECORD = "record"
 
 
 @dataclass
@@ -66,7 +92,8 @@ class Chunk:
     ``text`` is verbatim ``document.text[start:end]``. ``embed_text`` is what the
     embedder and BM25 see: a context header (region, year, title, section trail)
     followed by the text, so that a paragraph that never names its region is not
-    ambiguous.
+    ambiguous. ``chunk_id`` is made by :meth:`make_id` and never parsed: the chunk's
+    document is ``doc_id``.
     """
 
     chunk_id: str
@@ -78,6 +105,58 @@ class Chunk:
     end: int
     embed_text: str = ""
     fields: dict[str, str] = field(default_factory=dict)  # e.g. {"牵头领导": "王成江", "责任科室": "医政科"}
+    kind: ChunkKind = ChunkKind.BODY
+    # The year the chunk's statements are about when it is not the plan's own year: a
+    # report of 2024 reviewing 2023 ("2023年工作回顾") has about_year 2023.
+    about_year: int | None = None
+
+    def __post_init__(self) -> None:
+        self.kind = ChunkKind(self.kind)
+
+    @staticmethod
+    def make_id(doc_id: str, start: int, end: int) -> str:
+        return f"{doc_id}:{start}-{end}"
+
+    @property
+    def is_record(self) -> bool:
+        return self.kind is ChunkKind.RECORD
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to some plans. Empty lists mean no restriction.
+
+    ``regions`` match a plan's region or any of its parents, by full or short name or
+    English name: "江苏" matches 常州市 and 东海县 plans. ``years`` match the plan's year
+    or the year a passage reviews (a 2024 report's review of 2023 matches 2023).
+    """
+
+    doc_ids: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.regions or self.levels or self.years)
+
+    def accepts(self, document: Document, years: bool = True) -> bool:
+        """True when the plan passes every filter (``years=False``: all but the year)."""
+        if self.doc_ids and document.doc_id not in self.doc_ids and document.source not in self.doc_ids:
+            return False
+        if years and self.years and document.year not in self.years:
+            return False
+        if self.levels and document.level not in self.levels:
+            return False
+        if self.regions:
+            names = {n for r in document.region_chain for n in (r, short_name(r))}
+            if document.region_en:
+                names.add(document.region_en.lower())
+            if not any(r in names or r.lower() in names for r in self.regions):
+                return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v}
 
 
 @dataclass
@@ -111,10 +190,14 @@ class Hit:
 
 @dataclass
 class Citation:
-    """A quoted sentence with where it comes from; ``quote == document.text[start:end]``."""
+    """A quoted span with where it comes from; ``quote == document.text[start:end]``.
+
+    Made by :meth:`of` only, so every citation carries the same fields the same way.
+    """
 
     n: int
     chunk_id: str
+    doc_id: str
     source: str
     title: str
     region: str
@@ -123,25 +206,103 @@ class Citation:
     quote: str
     start: int
     end: int
+    about_year: int | None = None  # set when the cited passage reviews another year
+
+    @classmethod
+    def of(cls, n: int, document: Document, chunk: Chunk, start: int, end: int, section: list[str] | None = None):
+        """The citation of ``document.text[start:end]``, inside ``chunk`` (its passage)."""
+        return cls(
+            n=n,
+            chunk_id=chunk.chunk_id,
+            doc_id=document.doc_id,
+            source=document.source,
+            title=document.title,
+            region=document.region,
+            year=document.year,
+            section=list(chunk.section if section is None else section),
+            quote=document.text[start:end],
+            start=start,
+            end=end,
+            about_year=chunk.about_year,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
+class Route(str, Enum):
+    """How a question was answered; decided once, by the router."""
+
+    UNAVAILABLE = "unavailable"  # names a region/year the corpus has no plan for
+    CONFLICT = "conflict"  # explicit filters contradict the question
+    RESPONSIBILITY = "responsibility"  # who leads / which department: from the responsibility notes
+    OUTLINE = "outline"  # what a section consists of: its sub-headings
+    RECORD = "record"  # a field of the publisher's record (文号, 公开日期 …)
+    EXTRACTIVE = "extractive"  # quoted sentences
+    COMPARISON = "comparison"  # quoted sentences, one plan per line
+
+
+class Status(str, Enum):
+    """What a reply claims. Only ``answered`` claims to answer the question."""
+
+    ANSWERED = "answered"
+    ABSTAINED = "abstained"
+    NEAR_MISS = "near_miss"
+    CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a question names about where and when, as understood (for showing the user)."""
+
+    regions: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    levels: tuple[str, ...] = ()
+    unavailable: tuple[str, ...] = ()  # named regions/years with no plan in the corpus
+    compare: bool = False
+
+    def filters(self) -> Filters | None:
+        """The filters the question itself implies (None when it names no plan)."""
+        if not (self.regions or self.years or self.levels):
+            return None
+        return Filters(regions=list(self.regions), years=list(self.years), levels=list(self.levels))
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if v}
+
+
 @dataclass
 class Answer:
-    """The answer to one question: text with [n] markers, its citations and the hits used.
+    """The reply to one question: text with [n] markers, its citations and the hits used.
 
-    When ``abstained`` is true the documents did not clearly answer; ``answer`` says so
-    and ``hits`` are the nearest passages, shown for the user to judge.
+    ``status`` says what the reply claims (see :class:`Status`); ``abstained`` is true for
+    every reply that does not claim to answer. ``route`` is how it was answered,
+    ``applied`` the filters retrieval actually used and ``scope`` what the question named.
+    ``notes`` are facts about the reply the user must see (e.g. that the cited plan is a
+    county's, not the region's asked about); ``not_mentioned`` the topic phrases absent
+    from the passages.
     """
 
     query: str
     answer: str
-    abstained: bool
+    status: Status
     citations: list[Citation]
     hits: list[Hit]
-    filters: dict[str, Any] = field(default_factory=dict)
+    route: Route = Route.EXTRACTIVE
+    applied: Filters | None = None
+    scope: Scope = field(default_factory=Scope)
+    notes: list[str] = field(default_factory=list)
+    not_mentioned: list[str] = field(default_factory=list)
+    confidence: float | None = None
+    checks: dict[str, Any] = field(default_factory=dict)
+    # Why a reply does not claim to answer: the rule or check that decided it
+    # ("weak_evidence", "off_topic", "topic_not_mentioned", "no_figure_in_unit", …).
+    reason: str = ""
+
+    @property
+    def abstained(self) -> bool:
+        return self.status is not Status.ANSWERED
 
     def to_json(self) -> dict[str, Any]:
         """The CLI JSON contract for ``policyqa ask``."""
@@ -149,6 +310,14 @@ class Answer:
             "query": self.query,
             "answer": self.answer,
             "abstained": self.abstained,
+            "status": self.status.value,
+            "route": self.route.value,
+            "reason": self.reason,
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "filters": self.applied.to_json() if self.applied else {},
+            "scope": self.scope.to_json(),
+            "notes": list(self.notes),
+            "checks": self.checks,
             "citations": [c.to_json() for c in self.citations],
             "hits": [h.to_json() for h in self.hits],
         }

@@ -1,4 +1,6 @@
-"""Small text helpers shared by chunking, indexing and answering: sentences, CJK checks."""
+"""Small text helpers shared by every stage: sentences, CJK checks, Chinese numerals, 文号.
+
+Each piece of text knowledge is written once, here, and imported where it is needed."""
 
 from __future__ import annotations
 
@@ -57,3 +59,43 @@ def cjk_ratio(text: str) -> float:
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     letters = sum(1 for ch in text if ch.isalpha())
     return cjk / letters if letters else 0.0
+
+
+# Chinese numerals: "十" → 10, "三十五" → 35, "两" → 2. The one table of them in policyqa.
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_NUMERAL_CHARS = "一二三四五六七八九十百〇零"
+
+
+def chinese_number(text: str) -> float | None:
+    """ "十" → 10, "三十五" → 35, "一百二十" → 120, "两" → 2, "十万" → 100000, "1.82万" → 18200.
+
+    Digits pass through. Returns None for anything that is not a number.
+    """
+    text = text.strip()
+    for suffix, factor in (("亿", 1e8), ("万", 1e4)):
+        if text.endswith(suffix) and len(text) > 1:
+            base = chinese_number(text[:-1])
+            return None if base is None else base * factor
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    if not text or any(ch not in CN_DIGITS and ch not in CN_UNITS for ch in text):
+        return None
+    total, digit = 0, 0
+    for ch in text:
+        if ch in CN_DIGITS:
+            digit = CN_DIGITS[ch]
+        else:
+            total += (digit or 1) * CN_UNITS[ch]
+            digit = 0
+    return float(total + digit)
+
+
+def chinese_year(text: str) -> int:
+    """ "二〇二二" → 2022: a year written digit by digit in Chinese numerals."""
+    return int("".join(str(CN_DIGITS[ch]) for ch in text[:4]))
+
+
+# A document number (文号): an issuer abbreviation, the year in brackets, a serial number:
+# 浙卫发〔2022〕8号, 遂府办函〔2021〕44号. One pattern for the plan's own number and cited ones.
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d+\s*号")

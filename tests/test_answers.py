@@ -51,6 +51,7 @@ def test_zhejiang_elderly_targets_in_english(qa):
 
 def test_quotes_are_verbatim_and_in_reading_order(qa):
     answer = qa.ask("浙江省老年健康服务五大行动有哪些")
+    assert not answer.abstained and len(answer.citations) >= 2  # else the loops below prove nothing
     for citation in answer.citations:
         text = qa.index.documents[citation.source.removesuffix(".txt")].text
         assert text[citation.start : citation.end] == citation.quote
@@ -61,23 +62,31 @@ def test_quotes_are_verbatim_and_in_reading_order(qa):
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "reason"),
     [
-        "火星基地的建设计划是什么",
-        "明天天气怎么样",
-        "遂宁2022年对股票市场有什么要求？",
-        "Who won the football world cup?",
+        ("火星基地的建设计划是什么", "off_topic"),
+        ("明天天气怎么样", "off_topic"),
+        ("遂宁2022年对股票市场有什么要求？", "off_topic"),
+        ("Who won the football world cup?", "weak_evidence"),
     ],
 )
-def test_off_topic_questions_abstain_with_nearest_passages(qa, question):
+def test_off_topic_questions_abstain_with_nearest_passages(qa, question, reason):
     answer = qa.ask(question)
     assert answer.abstained and answer.citations == []
+    assert answer.reason == reason  # the rule that decided, not just any abstention
     assert answer.hits  # nearest passages are listed instead
 
 
 def test_ask_is_a_langchain_runnable(qa):
-    answer = qa.chain(k=3).invoke({"question": "浙江2022年人均期望寿命目标", "filters": None})
+    from langchain_core.runnables import Runnable
+
+    from assistant.ask import AskRequest
+
+    chain = qa.chain()
+    assert isinstance(chain, Runnable)
+    answer = chain.invoke(AskRequest("浙江2022年人均期望寿命目标", k=3))
     assert answer.hits and len(answer.hits) == 3
+    assert answer.route.value == "extractive" and not answer.abstained
 
 
 @pytest.mark.parametrize(
@@ -99,7 +108,8 @@ def test_record_questions_quote_the_publisher_record(qa, question, expected):
 def test_blank_record_field_is_not_answered(qa):
     # Changzhou's page has "文件编号:" with nothing after it.
     answer = qa.ask("常州2020年工作计划的文件编号是什么？")
-    assert answer.abstained, answer.answer
+    assert answer.abstained and answer.reason == "record_field_blank", answer.answer
+    assert answer.route.value == "record"
 
 
 @pytest.mark.parametrize(
@@ -113,7 +123,7 @@ def test_blank_record_field_is_not_answered(qa):
 )
 def test_figure_in_another_unit_is_not_an_answer(qa, question):
     answer = qa.ask(question)
-    assert answer.abstained, answer.answer
+    assert answer.abstained and answer.reason == "no_figure_in_unit", answer.answer
 
 
 def test_unit_demand_still_answers_when_the_figure_is_there(qa):

@@ -20,8 +20,9 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from assistant.app import NO_ANSWER, answer_html, answer_plain, build_app, describe_filters, launch_app
 from assistant.config import Settings
+from assistant.interfaces.web import build_app, launch_app
+from assistant.interfaces.web.render import NO_ANSWER, answer_html, answer_plain, describe_filters
 from assistant.pipeline import PolicyQA
 
 from .conftest import CORPUS, ROOT
@@ -343,14 +344,14 @@ def test_answer_plain_is_ready_to_paste(qa):
 def test_answer_html_is_one_line_escaped_and_marks_abstentions(qa):
     answer = qa.ask(ZJ_QUESTION)
     answer.answer = answer.answer + "<script>alert(1)</script>"
-    page = answer_html(answer, qa)
+    page = answer_html(answer, qa.index)
     assert "\n" not in page  # a raw newline would end the chat's HTML block
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert page.count('class="pq-card"') == len(answer.citations)
     assert "<mark>" in page and NO_ANSWER not in page
     abstained = qa.ask("杭州2023年老年医学科比例")
-    page = answer_html(abstained, qa)
+    page = answer_html(abstained, qa.index)
     assert abstained.abstained and NO_ANSWER in page and 'class="pq-abstain"' in page
     assert page.count("pq-card pq-near") == min(5, len(abstained.hits))
-    assert describe_filters(abstained.filters).startswith("not in corpus")
-    assert describe_filters({"regions": ["浙江省"], "years": [2022]}) == "浙江省, 2022"
+    assert describe_filters(abstained).startswith("not in corpus")
+    assert describe_filters(answer) == "浙江省, 2022"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.cli import display_width, main, wrap
+from assistant.interfaces.cli import display_width, main, wrap
 
 HIT_KEYS = {
     "rank",
@@ -22,7 +22,9 @@ HIT_KEYS = {
     "start",
     "end",
 }
-CITATION_KEYS = {"n", "chunk_id", "source", "title", "region", "year", "section", "quote", "start", "end"}
+CITATION_KEYS = {
+    "n", "chunk_id", "doc_id", "source", "title", "region", "year", "section", "quote", "start", "end", "about_year",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -56,8 +58,9 @@ def test_ask_json_contract(run, documents):
     code, out, _ = run("ask", "浙江2022年二级及以上公立综合性医院设置老年医学科比例目标是多少", "--json")
     assert code == 0
     data = json.loads(out)
-    assert {"query", "answer", "abstained", "citations", "hits"} <= set(data)
-    assert data["abstained"] is False
+    assert {"query", "answer", "abstained", "status", "route", "filters", "scope", "citations", "hits"} <= set(data)
+    assert data["abstained"] is False and data["status"] == "answered" and data["route"] == "extractive"
+    assert data["filters"] == {"regions": ["浙江省"], "years": [2022]}
     assert "65%" in data["answer"]
     for citation in data["citations"]:
         assert set(citation) == CITATION_KEYS

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from assistant.cli import main
-from assistant.corpus import Document
-from assistant.indicators import IndicatorExtractor, chinese_number
-from assistant.references import normalise_name
+from assistant.facts import IndicatorExtractor, normalise_name
+from assistant.interfaces.cli import main
+from assistant.schema import Document
+from assistant.text import chinese_number
 
 GERIATRICS = {
     "浙江省": "65%以上",
@@ -37,7 +37,7 @@ def test_geriatrics_comparison_across_all_five_plans(qa, topic):
 def test_comparison_rows_ordered_by_level_and_filtered(qa):
     rows = qa.compare("老年医学科").rows
     assert [r.level for r in rows] == sorted((r.level for r in rows), key=["province", "city", "county"].index)
-    from assistant.retrieval import Filters
+    from assistant.schema import Filters
 
     assert {r.region for r in qa.compare("老年医学科", Filters(regions=["江苏"])).rows} == {"常州市", "东海县"}
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.cli import main
-from assistant.evaluation import Evidence, GoldQuestion, score_question, summarize
+from assistant.interfaces.cli import main
+from assistant.interfaces.evaluation import Evidence, GoldQuestion, score_question, summarize
 
 from .conftest import ROOT
 

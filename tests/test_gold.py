@@ -7,25 +7,33 @@ from collections import Counter
 
 import pytest
 
-from assistant.evaluation import GoldFileError, answer_keys, load_gold
+from assistant.interfaces.evaluation import GoldFileError, answer_keys, load_gold
 
 from .conftest import CORPUS, ROOT
 
 TYPES = {"fact", "paraphrase", "disambig", "cross", "list", "unanswerable"}
 
 
+UNSEEN_DOCS = ROOT / "eval" / "unseen" / "docs"
+STATUSES = {"", "answered", "abstained", "near_miss", "conflict", "answered_with_scope_note"}
+
+
 @pytest.fixture(scope="module")
 def sets():
-    return {path.name: load_gold(path) for path in sorted((ROOT / "eval").glob("*.jsonl"))}
+    paths = sorted((ROOT / "eval").glob("*.jsonl")) + sorted((ROOT / "eval").glob("*/*.jsonl"))
+    return {path.relative_to(ROOT / "eval").as_posix(): load_gold(path) for path in paths}
 
 
 def test_every_quote_is_verbatim_in_its_document(sets):
-    texts = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+    # The unseen-documents set is asked over the corpus plus eval/unseen/docs.
+    texts = {p.name: p.read_text(encoding="utf-8") for p in [*CORPUS.glob("*.txt"), *UNSEEN_DOCS.glob("*.txt")]}
     for questions in sets.values():
         for q in questions:
-            for evidence in q.evidence:
+            for evidence in [*q.evidence, *q.nearest]:
                 assert evidence.doc in texts, (q.id, evidence.doc)
                 assert evidence.quote in texts[evidence.doc], (q.id, evidence.quote)
+            assert q.status in STATUSES, (q.id, q.status)
+            assert (q.status in ("near_miss", "conflict", "abstained")) <= (q.type == "unanswerable"), q.id
 
 
 def test_ids_unique_across_sets_and_types_valid(sets):
@@ -46,9 +54,12 @@ def test_gold_set_shape(sets):
 
 
 def test_no_question_appears_in_two_sets(sets):
-    assert {"gold.jsonl", "dev.jsonl", "dev2.jsonl", "dev3.jsonl"} <= set(sets)
-    questions = [q.question for qs in sets.values() for q in qs]
-    assert len(questions) == len(set(questions))
+    assert {"gold.jsonl", "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "nearmiss.jsonl", "unseen/questions.jsonl"} <= set(
+        sets
+    )
+    # The same text asked with other filters is another question (a filter conflict).
+    questions = [(q.question, json.dumps(q.filters, sort_keys=True)) for qs in sets.values() for q in qs]
+    assert [q for q, n in Counter(questions).items() if n > 1] == []
 
 
 def test_answer_keys():

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.embeddings import EmbedderInfo
 from assistant.index import IndexCorruptError, IndexMissingError, ModelMismatchError, PolicyIndex
+from assistant.index.embeddings import EmbedderInfo
 from assistant.pipeline import PolicyQA
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.corpus import CorpusError, load_document, read_text
-from assistant.ingest import extract_text, ingest_upload, safe_stem, target_path
+from assistant.corpus.ingest import extract_text, ingest_upload, safe_stem, target_path
 
 from .conftest import CORPUS
 

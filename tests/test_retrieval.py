@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.retrieval import Filters
+from assistant.schema import Filters
 
 
 def test_region_filter_province_matches_its_cities_and_counties(qa):

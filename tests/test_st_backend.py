@@ -26,7 +26,7 @@ def model_path() -> str:
 
 
 def test_st_embedder_normalised_vectors(model_path):
-    from assistant.embeddings import load_embedder
+    from assistant.index.embeddings import load_embedder
 
     embedder = load_embedder(f"st:{model_path}")
     assert embedder.info.backend == "sentence-transformers" and embedder.info.dim == 384
@@ -38,11 +38,14 @@ def test_st_embedder_normalised_vectors(model_path):
 def test_index_built_with_st_model_refuses_the_default_model(model_path, tmp_path, embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
+    # Two plans, so that finding the right one is something the model must do.
     shutil.copy(CORPUS / "zhejiang-2022.txt", corpus)
+    shutil.copy(CORPUS / "changzhou-2020.txt", corpus)
     shutil.copy(CORPUS / "manifest.json", corpus)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=f"st:{model_path}")
     qa = PolicyQA.open(settings, progress=False)
     assert qa.index.manifest["embedder"]["backend"] == "sentence-transformers"
-    assert qa.search("Hangzhou Asian Games medical support", k=1)[0].chunk.source == "zhejiang-2022.txt"
+    assert qa.search("杭州亚运会医疗保障", k=1, understand=False)[0].chunk.source == "zhejiang-2022.txt"
+    assert qa.search("常州中医联盟", k=1, understand=False)[0].chunk.source == "changzhou-2020.txt"
     with pytest.raises(ModelMismatchError, match="sentence-transformers"):
         PolicyIndex.load(settings.index_dir, embedder.info)

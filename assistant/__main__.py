@@ -1,0 +1,7 @@
+"""``python -m assistant …`` is ``policyqa …``."""
+
+import sys
+
+from .interfaces.cli import main
+
+sys.exit(main())

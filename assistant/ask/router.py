@@ -1,0 +1,148 @@
+"""One path for a question: analyse → combine filters → route → answer, as a LangChain runnable.
+
+:class:`Router` decides, in one place and in this order, how a question is answered:
+
+1. **conflict** — explicit filters contradict the plans the question names (see
+   :class:`~.filters.FilterPolicy`): said so, nothing quoted as the answer;
+2. **responsibility** — "谁负责…/which department": the best responsibility item, if
+   one matches well enough (else the question goes on down the list);
+3. **unavailable** — the question names a region or year the corpus has no plan for;
+4. **outline** — "X包括哪几项": the section's sub-headings, if a heading matches;
+5. **record** / **comparison** / **extractive** — quoted sentences (record chunks
+   searched; one plan per line; the best sentences).
+
+:func:`build_ask_chain` composes the stages as LangChain runnables with typed records
+between them: :class:`AskRequest` → :class:`RoutedQuestion` → :class:`~assistant.schema.Answer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from ..schema import Answer, Filters, Route, Status
+from .extractive import ExtractiveAnswerer
+from .filters import FilterDecision, FilterPolicy
+from .outline import OutlineAnswerer
+from .question import Question, QuestionAnalyzer
+from .responsibility import ResponsibilityAnswerer
+from .retrieval import HybridSearcher
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """What a caller asks: the question's text, explicit filters and how many passages."""
+
+    question: str
+    filters: Filters | None = None
+    k: int | None = None
+
+
+@dataclass(frozen=True)
+class RoutedQuestion:
+    """A question after analysis: the typed record, the filter decision and k."""
+
+    question: Question
+    decision: FilterDecision
+    k: int
+
+
+class Router:
+    """Decides how a question is answered and answers it (see the module docstring).
+
+    Args:
+        analyzer: turns the question's text into a :class:`Question`.
+        searcher: retrieval.
+        extractive, outline, responsibility: the answerers of each route.
+        policy: how explicit filters and the question's own combine.
+        top_k: passages retrieved when the request does not say.
+    """
+
+    def __init__(
+        self,
+        analyzer: QuestionAnalyzer,
+        searcher: HybridSearcher,
+        extractive: ExtractiveAnswerer,
+        outline: OutlineAnswerer,
+        responsibility: ResponsibilityAnswerer,
+        policy: FilterPolicy = FilterPolicy.BOTH_MUST_HOLD,
+        top_k: int = 5,
+    ) -> None:
+        if top_k < 1:
+            raise ValueError(f"top_k must be at least 1 (got {top_k})")
+        self.analyzer = analyzer
+        self.searcher = searcher
+        self.extractive = extractive
+        self.outline = outline
+        self.responsibility = responsibility
+        self.policy = policy
+        self.top_k = top_k
+
+    def prepare(self, request: AskRequest) -> RoutedQuestion:
+        """Analyse the question once and combine its filters with the explicit ones."""
+        k = self.top_k if request.k is None else request.k
+        if k < 1:
+            raise ValueError(f"k must be at least 1 (got {k})")
+        question = self.analyzer.analyze(request.question)
+        decision = self.policy.combine(request.filters, question.scope, self.analyzer.documents)
+        return RoutedQuestion(question, decision, k)
+
+    def respond(self, routed: RoutedQuestion) -> Answer:
+        """The answer along the first route that applies."""
+        question, decision, k = routed.question, routed.decision, routed.k
+        applied = decision.applied
+        if decision.conflict:
+            return self._conflict(question, decision)
+        if question.intents.responsibility:
+            threshold = self.extractive.threshold(question)
+            answer = self.responsibility.answer(question, applied, threshold, k)
+            if answer is not None:
+                return answer
+        hits = self.searcher.search_question(question, k, applied)
+        scope = question.scope
+        if scope.unavailable and (not scope.regions or any(u.endswith("年") for u in scope.unavailable)):
+            return self._unavailable(question, hits)
+        if question.intents.parts:
+            answer = self.outline.answer(question, applied)
+            if answer is not None:
+                return answer
+        if question.intents.record_fields:
+            route = Route.RECORD
+        elif question.intents.compare:
+            route = Route.COMPARISON
+        else:
+            route = Route.EXTRACTIVE
+        return self.extractive.answer(question, hits, applied, route)
+
+    def ask(self, request: AskRequest) -> Answer:
+        return self.respond(self.prepare(request))
+
+    def _unavailable(self, question: Question, hits) -> Answer:
+        """Abstain because the question names a region or year the corpus has no plan for."""
+        missing = "、".join(question.scope.unavailable)
+        plans = self.analyzer.available_plans()
+        if question.english:
+            text = f"The documents have no plan for {missing}, so they cannot answer this. Plans available: {plans}."
+        else:
+            text = f"文件库中没有{missing}的计划，无法回答。现有计划：{plans}。"
+        return Answer(
+            question.text, text, Status.UNAVAILABLE, [], hits, route=Route.UNAVAILABLE, scope=question.scope,
+            reason="no_plan",
+        )  # fmt: skip
+
+    @staticmethod
+    def _conflict(question: Question, decision: FilterDecision) -> Answer:
+        if question.english:
+            text = f"Not answered: {decision.conflict_en}. Clear the filters or change the question."
+        else:
+            text = f"未作回答：{decision.conflict}。请清除筛选条件或修改问题。"
+        return Answer(
+            question.text, text, Status.CONFLICT, [], [], route=Route.CONFLICT, scope=question.scope,
+            notes=[decision.conflict_en or ""], reason="filter_conflict",
+        )  # fmt: skip
+
+
+def build_ask_chain(router: Router) -> Runnable:
+    """analyse → route and answer, as a LangChain runnable: :class:`AskRequest` in, Answer out."""
+    return RunnableLambda(router.prepare, name="analyse") | RunnableLambda(router.respond, name="answer")

@@ -1,0 +1,41 @@
+"""Stage 1, the corpus: plan files → :class:`~assistant.schema.Document` with metadata.
+
+- ``files``: reading plan files and the manifest (``load_corpus``, ``load_document``)
+- ``record``: what is not plan content (web chrome) or is the publisher's record (文号 …)
+- ``metadata``: title, region, level, year, issuer, 文号 inferred from the text
+- ``regions``: the gazetteer of administrative divisions
+- ``ingest``: an uploaded .txt/.md/.docx/.pdf turned into a corpus file
+"""
+
+from .errors import CorpusError
+from .files import (
+    CORPUS_SUFFIXES,
+    MANIFEST_NAME,
+    content_hash,
+    corpus_files,
+    load_corpus,
+    load_document,
+    load_manifest,
+    read_text,
+)
+from .metadata import MetadataReader
+from .record import RECORD_LABELS, Line, is_chrome, is_record_line, record_fields, split_lines
+
+__all__ = [
+    "CORPUS_SUFFIXES",
+    "MANIFEST_NAME",
+    "RECORD_LABELS",
+    "CorpusError",
+    "Line",
+    "MetadataReader",
+    "content_hash",
+    "corpus_files",
+    "is_chrome",
+    "is_record_line",
+    "load_corpus",
+    "load_document",
+    "load_manifest",
+    "read_text",
+    "record_fields",
+    "split_lines",
+]

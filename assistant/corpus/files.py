@@ -1,0 +1,94 @@
+"""Reading the corpus: plan files plus their metadata (manifest or inferred from the text).
+
+``load_corpus(corpus_dir)`` returns one :class:`Document` per ``*.txt``/``*.md`` file.
+Metadata comes from ``corpus/manifest.json`` when the file has an entry; otherwise it is
+inferred from the text (see :mod:`assistant.corpus.metadata`) and the inferred fields are
+listed in ``Document.inferred`` so the caller can tell the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from ..schema import Document
+from .errors import CorpusError
+from .metadata import MetadataReader
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.json"
+CORPUS_SUFFIXES = (".txt", ".md")
+
+
+def read_text(path: Path) -> str:
+    """Read a plan file as text: UTF-8 (with or without BOM), else GB18030.
+
+    Raises CorpusError when the bytes are neither, or the file holds no text.
+    """
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise CorpusError(f"{path.name}: not UTF-8 or GB18030 text")
+    if "\x00" in text:
+        raise CorpusError(f"{path.name}: looks like a binary file, not plain text")
+    if not text.strip():
+        raise CorpusError(f"{path.name}: the file is empty")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_manifest(corpus_dir: Path) -> dict[str, dict]:
+    """The manifest's entries by file name; an absent manifest is an empty one."""
+    path = corpus_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise CorpusError(f"{path}: not valid JSON ({err})") from err
+    documents = data.get("documents") if isinstance(data, dict) else None
+    if not isinstance(documents, dict):
+        raise CorpusError(f'{path}: expected {{"documents": {{"<file name>": {{...}}}}}}')
+    return documents
+
+
+def load_document(path: Path, entry: dict | None = None, reader: MetadataReader | None = None) -> Document:
+    """Read one plan file and its metadata. Raises CorpusError for unusable files."""
+    text = read_text(path)
+    if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") < 20:
+        raise CorpusError(f"{path.name}: no Chinese plan text found")
+    doc = (reader or MetadataReader()).read(path, text, entry)
+    if doc.inferred:
+        log.info("%s: inferred %s", path.name, ", ".join(f"{k}={getattr(doc, k)!r}" for k in doc.inferred))
+    return doc
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The plan files of a corpus directory, sorted by name."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory not found: {corpus_dir}")
+    return sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in CORPUS_SUFFIXES and p.is_file())
+
+
+def load_corpus(corpus_dir: Path) -> list[Document]:
+    """All plans of ``corpus_dir``; files that cannot be read are skipped with a warning."""
+    manifest = load_manifest(corpus_dir)
+    reader = MetadataReader()
+    documents = []
+    for path in corpus_files(corpus_dir):
+        try:
+            documents.append(load_document(path, manifest.get(path.name), reader))
+        except CorpusError as err:
+            log.warning("skipped %s", err)
+    return documents

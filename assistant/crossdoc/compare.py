@@ -1,0 +1,201 @@
+"""One target compared plan by plan: the best passage about a topic and its figures.
+
+:class:`PlanComparer` works on one loaded index with the same searcher and sentence
+scoring as answers, so a comparison row quotes exactly what ``ask`` would quote for that
+plan. Plans that do not address a topic get a "not found" row, never an unrelated number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+
+from ..ask.extractive import ExtractiveAnswerer
+from ..ask.question import QuestionAnalyzer
+from ..ask.retrieval import HybridSearcher
+from ..ask.sentences import SentenceScorer
+from ..config import Settings
+from ..facts import Indicator
+from ..index import PolicyIndex
+from ..schema import Filters
+
+_LEVEL_ORDER = {"national": 0, "ministry": 1, "province": 2, "city": 3, "county": 4}
+
+
+@dataclass
+class CompareRow:
+    """One plan's answer to a comparison topic."""
+
+    doc_id: str
+    source: str
+    title: str
+    region: str
+    level: str
+    year: int | None
+    found: bool
+    values: list[str] = field(default_factory=list)  # indicator values as written: ["65%以上"]
+    indicators: list[dict] = field(default_factory=list)
+    quote: str = ""
+    section: list[str] = field(default_factory=list)
+    start: int | None = None
+    end: int | None = None
+    chunk_id: str = ""
+    score: float | None = None
+
+    @property
+    def citation(self) -> str:
+        """ "浙江省 2022《2022年浙江省卫生健康工作要点》 10.开展… zhejiang-2022.txt:3637-3745"."""
+        if not self.found:
+            return ""
+        section = f" {self.section[-1]}" if self.section else ""
+        return f"{self.region} {self.year}《{self.title}》{section} {self.source}:{self.start}-{self.end}"
+
+
+@dataclass
+class Comparison:
+    """A topic compared across plans: one row per plan."""
+
+    topic: str
+    rows: list[CompareRow]
+
+    def to_json(self) -> dict:
+        return {"topic": self.topic, "rows": [asdict(r) | {"citation": r.citation} for r in self.rows]}
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["region", "level", "year", "title", "found", "values", "quote", "section", "citation"])
+        for r in self.rows:
+            writer.writerow(
+                [r.region, r.level, r.year, r.title, "yes" if r.found else "not found", "; ".join(r.values),
+                 r.quote, " > ".join(r.section), r.citation]
+            )  # fmt: skip
+        return out.getvalue()
+
+    def to_markdown(self) -> str:
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", " ")
+
+        lines = [
+            f"## {self.topic}",
+            "",
+            "| 地区 region | 级别 level | 年份 year | 数值 values | 原文 quote | 出处 citation |",
+        ]
+        lines.append("|---|---|---|---|---|---|")
+        for r in self.rows:
+            values = "、".join(r.values) if r.found else "未找到 not found"
+            cells = [cell(r.region), r.level, str(r.year or ""), cell(values), cell(r.quote), cell(r.citation)]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+class PlanComparer:
+    """Compares one topic across the plans of an index.
+
+    Args:
+        index, analyzer, searcher, scorer, answerer: the components ``ask`` uses.
+        settings: ``compare_passages``, ``compare_leniency``, ``compare_quote_window``,
+            ``compare_min_coverage`` and ``indicator_topic_share`` are used.
+    """
+
+    def __init__(
+        self,
+        index: PolicyIndex,
+        analyzer: QuestionAnalyzer,
+        searcher: HybridSearcher,
+        scorer: SentenceScorer,
+        answerer: ExtractiveAnswerer,
+        settings: Settings | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        self.index = index
+        self.analyzer = analyzer
+        self.searcher = searcher
+        self.scorer = scorer
+        self.answerer = answerer
+        self.passages = settings.compare_passages
+        self.leniency = settings.compare_leniency
+        self.quote_window = settings.compare_quote_window
+        self.min_coverage = settings.compare_min_coverage
+        self.indicator_topic_share = settings.indicator_topic_share
+
+    def compare(self, topic: str, filters: Filters | None = None) -> Comparison:
+        """For each plan (filtered), the best passage about ``topic`` and its indicator values."""
+        topic = topic.strip()
+        if not topic:
+            raise ValueError("the topic is empty")
+        question = self.analyzer.analyze(topic)
+        filters = filters or question.scope.filters()
+        documents = [d for d in self.index.documents.values() if not filters or filters.accepts(d)]
+        documents.sort(key=lambda d: (_LEVEL_ORDER.get(d.level, 5), d.region, d.year or 0))
+        threshold = self.answerer.threshold(question) - self.leniency
+        if question.terms:
+            topic_groups = [list(terms) for _, terms in question.phrases]
+        else:
+            tokens = self.index.lexical.tokenizer.tokenize(question.match_text)
+            # keep whole words: "老年医学科" rather than also 老年/医学/学科
+            topic_groups = [[t] for t in dict.fromkeys(tokens) if not any(t != u and t in u for u in tokens)]
+        rows = []
+        for doc in documents:
+            hits = self.searcher.search(
+                topic, self.passages, Filters(doc_ids=[doc.doc_id]), question.topic, question.terms
+            )
+            scored = self.scorer.score(question, hits, record_fields=False)
+            if question.phrases:
+                missing = self.answerer.missing_topics(question, hits)
+            else:  # a Chinese topic: most of its (IDF-weighted) words must be in the plan's passage
+                weights = self._weights(topic_groups)
+                covered = sum(w for w, _ in self._present(hits[0].chunk.text, topic_groups, weights)) if hits else 0.0
+                missing = [] if hits and (not weights or covered >= self.min_coverage * sum(weights)) else ["topic"]
+            row = CompareRow(doc.doc_id, doc.source, doc.title, doc.region, doc.level, doc.year, found=False)
+            if scored and scored[0].score >= threshold and not missing:
+                near = [s for s in scored if s.score >= scored[0].score - self.quote_window]
+                relevant = lambda s: self._relevant_indicators(s.hit.chunk.doc_id, s.start, s.end, topic_groups)  # noqa: E731
+                best = next((s for s in near if relevant(s)), scored[0])
+                found = relevant(best)
+                row.found = True
+                row.values = [i.display() for i in found]
+                row.indicators = [i.to_json() for i in found]
+                row.quote, row.start, row.end = best.text, best.start, best.end
+                row.section, row.chunk_id, row.score = list(best.hit.chunk.section), best.hit.chunk.chunk_id, best.score
+            rows.append(row)
+        return Comparison(topic, rows)
+
+    def _weights(self, topic_groups: list[list[str]]) -> list[float]:
+        """Each topic word group weighs as much as its rarest word (IDF)."""
+        return [max(self.index.lexical.idf(w) for w in group) for group in topic_groups]
+
+    @staticmethod
+    def _present(text: str, topic_groups: list[list[str]], weights: list[float]) -> list[tuple[float, int]]:
+        """(weight, index) of the groups with a word in ``text``."""
+        return [
+            (w, n)
+            for n, (w, group) in enumerate(zip(weights, topic_groups, strict=True))
+            if any(g in text for g in group)
+        ]
+
+    def _relevant_indicators(self, doc_id: str, start: int, end: int, topic_groups: list[list[str]]) -> list[Indicator]:
+        """Indicators inside [start, end) that measure the topic.
+
+        "基本公共卫生服务人均经费" must not show a plan's 95台 service vehicles. The topic is
+        a list of word groups (alternatives: the Chinese words, or the term-map terms of
+        an English phrase), each weighing as much as its rarest word (IDF). An indicator
+        counts when its sentence carries at least half of that weight and its own
+        phrase the heaviest group its sentence has (so "老年友善医疗机构创建的比例达到80%"
+        does not count for 老年医学科比例 just because it says 比例).
+        """
+        inside = [i for i in self.index.indicators if i.doc_id == doc_id and start <= i.start and i.end <= end]
+        if not topic_groups:
+            return inside
+        weights = self._weights(topic_groups)
+        relevant = []
+        for indicator in inside:
+            in_sentence = self._present(indicator.sentence, topic_groups, weights)
+            if sum(w for w, _ in in_sentence) < self.indicator_topic_share * sum(weights):
+                continue
+            heaviest = max(in_sentence)[1]
+            in_phrase = self._present(indicator.phrase + indicator.per_capita + indicator.text, topic_groups, weights)
+            if heaviest in {n for _, n in in_phrase}:
+                relevant.append(indicator)
+        return relevant

@@ -1,0 +1,337 @@
+"""Writing the index: :class:`IndexBuilder` (incremental builds) and :class:`EmbeddingCache`.
+
+A build is written to a fresh directory and only then made live by rewriting
+``CURRENT``, so a crash leaves the previous index usable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..chunking import CHUNKER_VERSION, SectionChunker
+from ..config import DEFAULTS
+from ..corpus import CorpusError, MetadataReader, content_hash, corpus_files, load_document, load_manifest
+from ..schema import Chunk, Document
+from ..text import split_sentences
+from .embeddings import Embedder, EmbedderInfo
+from .lexical import BM25Index, ChineseTokenizer
+from .store import DERIVED, INDEX_FORMAT, PolicyIndex, SentenceRow, read_rows, write_json, write_rows
+
+log = logging.getLogger(__name__)
+
+# Bump when an extractor in DERIVED changes what it finds: stored facts are then recomputed.
+EXTRACTORS_VERSION = 2
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and for tests of incrementality."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rechunked: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # file → reason
+    inferred: dict[str, dict] = field(default_factory=dict)  # file → inferred metadata
+    chunks: int = 0
+    embedded: int = 0  # texts newly embedded
+    cached: int = 0  # texts taken from the embedding cache
+    seconds: float = 0.0
+    build: str = ""
+
+    @property
+    def noop(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+class EmbeddingCache:
+    """Vectors keyed by the hash of the exact text embedded, one store per model."""
+
+    def __init__(self, directory: Path, info: EmbedderInfo) -> None:
+        self.directory = directory / info.key
+        self.info = info
+        self._keys: dict[str, int] = {}
+        self._vectors = np.zeros((0, info.dim), dtype=np.float32)
+        keys_path, vectors_path = self.directory / "keys.json", self.directory / "vectors.npy"
+        if keys_path.exists() and vectors_path.exists():
+            try:
+                keys = json.loads(keys_path.read_text(encoding="utf-8"))
+                vectors = np.load(vectors_path)
+                if vectors.shape == (len(keys), info.dim):
+                    self._keys = {k: i for i, k in enumerate(keys)}
+                    self._vectors = vectors
+                else:
+                    log.warning("embedding cache %s is inconsistent; starting a new one", self.directory)
+            except (OSError, ValueError) as err:
+                log.warning("embedding cache %s unreadable (%s); starting a new one", self.directory, err)
+
+    def get(self, text: str) -> np.ndarray | None:
+        row = self._keys.get(content_hash(text))
+        return None if row is None else self._vectors[row]
+
+    def put_many(self, texts: list[str], vectors: np.ndarray) -> None:
+        start = len(self._keys)
+        for offset, text in enumerate(texts):
+            self._keys[content_hash(text)] = start + offset
+        self._vectors = np.vstack([self._vectors, vectors.astype(np.float32)])
+
+    def save(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._keys, key=self._keys.get)
+        tmp_vectors = self.directory / f".vectors-{uuid.uuid4().hex}.npy"
+        tmp_keys = self.directory / f".keys-{uuid.uuid4().hex}.json"
+        np.save(tmp_vectors, self._vectors)
+        tmp_keys.write_text(json.dumps(keys), encoding="utf-8")
+        # Keys are written last: a crash in between leaves a shape mismatch, detected on load.
+        os.replace(tmp_vectors, self.directory / "vectors.npy")
+        os.replace(tmp_keys, self.directory / "keys.json")
+
+
+def embed_with_cache(
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    texts: list[str],
+    progress: bool,
+    label: str,
+    batch_size: int = DEFAULTS.embed_batch,
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts`` (passages), embedding only those not cached. Returns (vectors, newly embedded)."""
+    missing = list(dict.fromkeys(t for t in texts if cache.get(t) is None))
+    if missing:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(missing), desc=label, unit="text", disable=not progress, leave=False)
+        for i in range(0, len(missing), batch_size):
+            batch = missing[i : i + batch_size]
+            cache.put_many(batch, embedder.embed_passages(batch))
+            bar.update(len(batch))
+        bar.close()
+        cache.save()
+    vectors = np.stack([cache.get(t) for t in texts]) if texts else np.zeros((0, cache.info.dim), np.float32)
+    return vectors.astype(np.float32), len(missing)
+
+
+class IndexBuilder:
+    """Builds or updates the index of a corpus directory.
+
+    Args:
+        corpus_dir: folder of plan files (+ optional manifest.json).
+        index_dir: where the index lives.
+        embedder: the model; its identity is recorded in the manifest.
+        chunker: the chunker (its settings are recorded; changing them re-chunks).
+    """
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        index_dir: Path,
+        embedder: Embedder,
+        chunker: SectionChunker | None = None,
+        tokenizer: ChineseTokenizer | None = None,
+        embed_batch: int = DEFAULTS.embed_batch,
+        min_sentence_chars: int = DEFAULTS.min_sentence_chars,
+    ) -> None:
+        if embed_batch < 1 or min_sentence_chars < 1:
+            raise ValueError(f"embed_batch ({embed_batch}) and min_sentence_chars ({min_sentence_chars}) must be ≥ 1")
+        self.embed_batch = embed_batch
+        self.min_sentence_chars = min_sentence_chars
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.chunker = chunker or SectionChunker()
+        self.tokenizer = tokenizer
+
+    @property
+    def chunker_signature(self) -> str:
+        c = self.chunker
+        return (
+            f"{CHUNKER_VERSION}:{c.max_chars}:{c.min_chars}:{c.overlap_sentences}:{c.runin_max_len}"
+            f":sentences-{self.min_sentence_chars}:facts-{EXTRACTORS_VERSION}"
+        )
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _previous(self) -> tuple[dict, dict[str, Document], dict[str, dict[str, list]]]:
+        """Manifest, documents by source, and rows by kind ("chunks", "indicators" …) then by
+        source, of the live build, if it can be reused."""
+        build = PolicyIndex.live_build(self.index_dir)
+        if build is None:
+            return {}, {}, {}
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format") != INDEX_FORMAT or manifest.get("chunker") != self.chunker_signature:
+                return {}, {}, {}
+            documents = {
+                d["source"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
+            }
+            kinds = {"chunks": Chunk, **{name: kind for name, (kind, _) in DERIVED.items()}}
+            rows: dict[str, dict[str, list]] = {}
+            for name, kind in kinds.items():
+                for row in read_rows(build / f"{name}.jsonl", kind):
+                    rows.setdefault(name, {}).setdefault(row.source, []).append(row)
+            return manifest, documents, rows
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.warning("previous index unreadable (%s); building from scratch", err)
+            return {}, {}, {}
+
+    def build(self, rebuild: bool = False, progress: bool = True) -> BuildReport:
+        """Bring the index up to date with the corpus; returns what was done."""
+        started = time.perf_counter()
+        report = BuildReport()
+        with self._lock():
+            manifest, old_docs, old_rows = ({}, {}, {}) if rebuild else self._previous()
+            old_files: dict[str, str] = manifest.get("files", {})
+            entries = load_manifest(self.corpus_dir)
+            reader = MetadataReader()
+            documents: list[Document] = []
+            chunks: list[Chunk] = []
+            derived: dict[str, list] = {name: [] for name in DERIVED}
+            files: dict[str, str] = {}
+            for path in corpus_files(self.corpus_dir):
+                try:
+                    raw = path.read_bytes()
+                except OSError as err:
+                    report.skipped[path.name] = str(err)
+                    continue
+                entry = entries.get(path.name)
+                fingerprint = hashlib.sha256(raw + json.dumps(entry, sort_keys=True).encode()).hexdigest()
+                if old_files.get(path.name) == fingerprint and path.name in old_docs:
+                    documents.append(old_docs[path.name])
+                    chunks.extend(old_rows.get("chunks", {}).get(path.name, []))
+                    for name in DERIVED:
+                        derived[name].extend(old_rows.get(name, {}).get(path.name, []))
+                    files[path.name] = fingerprint
+                    report.unchanged.append(path.name)
+                    continue
+                try:
+                    document = load_document(path, entry, reader)
+                except CorpusError as err:
+                    report.skipped[path.name] = str(err)
+                    log.warning("skipped %s", err)
+                    continue
+                (report.changed if path.name in old_files else report.added).append(path.name)
+                report.rechunked.append(path.name)
+                if document.inferred:
+                    report.inferred[path.name] = {k: getattr(document, k) for k in document.inferred}
+                documents.append(document)
+                document_chunks = self.chunker.chunk(document)
+                chunks.extend(document_chunks)
+                for name, (_, extract) in DERIVED.items():
+                    derived[name].extend(extract(document, document_chunks))
+                files[path.name] = fingerprint
+            report.removed = sorted(set(old_files) - set(files) - set(report.skipped))
+            ids = [d.doc_id for d in documents]
+            duplicates = {i for i in ids if ids.count(i) > 1}
+            if duplicates:
+                raise CorpusError(f"two files share the document id(s) {sorted(duplicates)}; fix corpus/manifest.json")
+            if not chunks:
+                raise CorpusError(f"no usable plan text in {self.corpus_dir}")
+
+            cache = EmbeddingCache(self.index_dir / "cache", self.embedder.info)
+            chunk_vectors, new_chunks = embed_with_cache(
+                self.embedder, cache, [c.embed_text for c in chunks], progress, "embedding passages", self.embed_batch
+            )
+            sentence_rows, sentence_texts = self._sentences(chunks)
+            sentence_vectors, new_sentences = embed_with_cache(
+                self.embedder, cache, sentence_texts, progress, "embedding sentences", self.embed_batch
+            )
+            report.embedded = new_chunks + new_sentences
+            report.cached = len(chunks) + len(sentence_texts) - report.embedded
+            report.chunks = len(chunks)
+            if report.noop and not rebuild and PolicyIndex.live_build(self.index_dir) is not None:
+                report.build = PolicyIndex.live_build(self.index_dir).name
+            else:
+                report.build = self._write(
+                    documents, chunks, files, chunk_vectors, sentence_rows, sentence_vectors, derived
+                )
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _sentences(self, chunks: list[Chunk]) -> tuple[list[SentenceRow], list[str]]:
+        rows, texts = [], []
+        for row, chunk in enumerate(chunks):
+            for sentence in split_sentences(chunk.text, chunk.start):
+                if len(sentence.text) >= self.min_sentence_chars:
+                    rows.append(SentenceRow(row, sentence.start, sentence.end))
+                    texts.append(sentence.text)
+        return rows, texts
+
+    def _write(
+        self,
+        documents: list[Document],
+        chunks: list[Chunk],
+        files: dict[str, str],
+        chunk_vectors: np.ndarray,
+        sentence_rows: list[SentenceRow],
+        sentence_vectors: np.ndarray,
+        derived: dict[str, list],
+    ) -> str:
+        import faiss
+
+        name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        tmp = self.index_dir / f".tmp-{name}"
+        tmp.mkdir(parents=True)
+        dense = faiss.IndexFlatIP(self.embedder.info.dim)
+        dense.add(chunk_vectors)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        BM25Index(self.tokenizer).fit([c.embed_text for c in chunks]).save(tmp / "bm25")
+        write_json(tmp / "documents.json", [asdict(d) for d in documents])
+        write_rows(tmp / "chunks.jsonl", chunks)
+        write_rows(tmp / "sentences.jsonl", sentence_rows)
+        for kind, rows in derived.items():
+            write_rows(tmp / f"{kind}.jsonl", rows)
+        np.save(tmp / "sentences.npy", sentence_vectors)
+        write_json(
+            tmp / "manifest.json",
+            {
+                "format": INDEX_FORMAT,
+                "embedder": asdict(self.embedder.info),
+                "chunker": self.chunker_signature,
+                "files": files,
+                "documents": len(documents),
+                "chunks": len(chunks),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
+        final = self.index_dir / name
+        os.replace(tmp, final)
+        pointer = self.index_dir / f".CURRENT-{uuid.uuid4().hex}"
+        pointer.write_text(name, encoding="utf-8")
+        with open(pointer, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.index_dir / "CURRENT")  # the swap: readers see old or new, never half
+        self._cleanup(keep=name)
+        return name
+
+    def _cleanup(self, keep: str) -> None:
+        """Remove leftovers of interrupted builds and all but the two newest builds.
+
+        The previous build stays one generation so that a reader that read CURRENT just
+        before the swap can still open it.
+        """
+        builds = sorted(p.name for p in self.index_dir.glob("build-*") if p.is_dir())
+        stale = [b for b in builds if b != keep][:-1]
+        for name in [*stale, *(p.name for p in self.index_dir.glob(".tmp-build-*"))]:
+            shutil.rmtree(self.index_dir / name, ignore_errors=True)

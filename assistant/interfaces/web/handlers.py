@@ -1,0 +1,422 @@
+"""The handlers behind the page: one :class:`App` per server, shared by all browser sessions."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ...corpus import CorpusError
+from ...corpus.ingest import ingest_upload
+from ...pipeline import PolicyQA
+from ...schema import Document, Filters
+from ..evaluation import GoldFileError, load_gold, run_gold, write_report
+from .render import (
+    _card,
+    _marked,
+    answer_html,
+    answer_plain,
+    context_html,
+    describe_filters,
+    esc,
+    outline_html,
+    trail_text,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GOLD = Path("eval/gold.jsonl")
+# Gradio shows a progress bar for a handler whose parameter defaults to a gr.Progress;
+# TRACK_TQDM also follows the index builder's tqdm bars (embedding passages / sentences).
+PROGRESS = gr.Progress()
+TRACK_TQDM = gr.Progress(track_tqdm=True)
+PICK_PLAN = (
+    '<div class="pq-outline"><i>选择一个计划（或点击上表中的一行）查看目录和全文。'
+    "Pick a plan (or click a row above) to see its outline and text.</i></div>"
+)
+
+
+class App:
+    """The handlers behind the page; one per server, shared by all browser sessions."""
+
+    def __init__(self, qa: PolicyQA) -> None:
+        self.qa = qa
+        self.files_dir = Path(tempfile.mkdtemp(prefix="policyqa-app-"))
+        self._upload_lock = threading.Lock()
+
+    # -- shared views of the current index
+
+    def documents(self) -> list[Document]:
+        docs = list(self.qa.index.documents.values())
+        return sorted(docs, key=lambda d: (d.year or 0, d.region, d.title), reverse=True)
+
+    def region_choices(self) -> list[str]:
+        names: list[str] = []
+        for d in self.documents():
+            for name in reversed(d.region_chain or [d.region]):
+                if name and name not in names:
+                    names.append(name)
+        return names
+
+    def year_choices(self) -> list[int]:
+        return sorted({d.year for d in self.documents() if d.year}, reverse=True)
+
+    def plan_choices(self) -> list[tuple[str, str]]:
+        return [(f"{d.region or '—'} {d.year or '—'}《{d.title}》", d.doc_id) for d in self.documents()]
+
+    def documents_table(self) -> list[list[Any]]:
+        counts = Counter(c.doc_id for c in self.qa.index.chunks)
+        return [
+            [
+                d.title,
+                d.region,
+                d.level,
+                d.year or "",
+                d.issuer or "",
+                d.doc_number or "",
+                d.published or "",
+                counts.get(d.doc_id, 0),
+                d.source,
+            ]
+            for d in self.documents()
+        ]
+
+    def refresh(self) -> tuple:
+        """Choices and tables that depend on the corpus: on page load and after an upload."""
+        plans = self.plan_choices()
+        return (
+            gr.update(choices=self.region_choices()),
+            gr.update(choices=self.year_choices()),
+            gr.update(choices=plans),
+            self.documents_table(),
+            gr.update(choices=plans),
+        )
+
+    # -- ask
+
+    def ask(
+        self,
+        message: str,
+        history: list[dict] | None,
+        regions: list[str] | None,
+        years: list[Any] | None,
+        plans: list[str] | None,
+    ) -> tuple[list[dict], str, str, str]:
+        """Chat turn: (history + question + answer card HTML, cleared input, plain-text copy, applied filters)."""
+        history = list(history or [])
+        question = (message or "").strip()
+        if not question:
+            gr.Warning("请输入问题 Please type a question")
+            return history, "", gr.skip(), gr.skip()
+        filters = Filters(
+            regions=[str(r) for r in regions or []],
+            years=[int(y) for y in years or []],
+            doc_ids=[str(p) for p in plans or []],
+        )
+        started = time.perf_counter()
+        answer = self.qa.ask(question, filters if filters else None)
+        log.info(
+            "asked %r in %.0f ms (abstained=%s)", question, 1000 * (time.perf_counter() - started), answer.abstained
+        )
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer_html(answer, self.qa.index)},
+        ]
+        applied = describe_filters(answer)
+        applied_md = f"**筛选 Applied:** {applied}" if applied else "**筛选 Applied:** 无 none (all plans)"
+        return history, "", answer_plain(answer), applied_md
+
+    # -- compare
+
+    def compare(self, topic: str) -> tuple:
+        """Topic → (status, table rows, CSV download, Markdown download, rows kept for click-through, cleared card)."""
+        topic = (topic or "").strip()
+        hidden = gr.update(visible=False)
+        if not topic:
+            return "请输入主题 Type a topic, e.g. 老年医学科, 家庭医生签约, 两癌筛查", [], hidden, hidden, [], ""
+        result = self.qa.compare(topic)
+        rows, kept = [], []
+        for row in result.rows:
+            kept.append(
+                {
+                    "doc_id": row.doc_id,
+                    "found": row.found,
+                    "region": row.region,
+                    "year": row.year or "",
+                    "title": row.title,
+                    "section": list(row.section),
+                    "quote": row.quote,
+                    "source": row.source,
+                    "start": row.start,
+                    "end": row.end,
+                }
+            )
+            rows.append(
+                [
+                    row.region,
+                    row.level,
+                    row.year or "",
+                    row.title,
+                    "✓" if row.found else "—",
+                    "、".join(row.values),
+                    row.quote,
+                    trail_text(row.section),
+                ]
+            )
+        stem = re.sub(r"[^\w\u4e00-\u9fff]+", "_", topic)[:40].strip("_") or "topic"
+        folder = Path(tempfile.mkdtemp(prefix="compare-", dir=self.files_dir))
+        csv_path = folder / f"compare-{stem}.csv"
+        md_path = folder / f"compare-{stem}.md"
+        csv_path.write_text(result.to_csv(), encoding="utf-8-sig")  # BOM: Excel opens Chinese correctly
+        md_path.write_text(result.to_markdown(), encoding="utf-8")
+        found = sum(1 for r in rows if r[4] == "✓")
+        status = f"**{esc(topic)}**: {found} / {len(rows)} 个计划涉及 plans address it."
+        return (
+            status,
+            rows,
+            gr.update(value=str(csv_path), visible=True),
+            gr.update(value=str(md_path), visible=True),
+            kept,
+            "",
+        )
+
+    def compare_context(self, kept: list[dict], evt: gr.SelectData) -> str:
+        """The selected comparison row's quote, marked in its passage and openable in its document."""
+        row = evt.index[0] if evt is not None and isinstance(evt.index, (list, tuple)) else None
+        if not kept or not isinstance(row, int) or not 0 <= row < len(kept):
+            return ""
+        r = kept[row]
+        if not r["found"]:
+            return f'<div class="pq-notice">{esc(r["region"])} {esc(r["year"])}：未找到 not found in this plan.</div>'
+        document = self.qa.index.documents.get(r["doc_id"])
+        start, end = r["start"], r["end"]
+        if document is None or not isinstance(start, int) or not isinstance(end, int):
+            passage = context = f"<mark>{esc(r['quote'])}</mark>"
+        else:
+            chunk = self.qa.index.chunk_at(document.doc_id, start)
+            c_start, c_end = (chunk.start, chunk.end) if chunk else (start, end)
+            passage = _marked(document.text, c_start, c_end, start, end)
+            context = context_html(document, c_start, c_end, (start, end))
+        span = f"{r['source']}:{start}-{end}"
+        return (
+            '<div class="pq-cards">'
+            + _card(row + 1, r["region"], r["year"], r["title"], r["section"], passage, context, span)
+            + "</div>"
+        )
+
+    # -- references
+
+    def _section_at(self, doc_id: str, position: int) -> list[str]:
+        """The heading trail of the chunk of ``doc_id`` that contains ``position``."""
+        chunk = self.qa.index.chunk_at(doc_id, position)
+        return list(chunk.section) if chunk else []
+
+    def _plan_label(self, doc_id: str) -> str:
+        document = self.qa.index.documents.get(doc_id)
+        return f"{document.region or document.title} {document.year or ''}".strip() if document else doc_id
+
+    def references(self, query: str) -> tuple[str, list[list[Any]], list[dict], str]:
+        """Search → (status, table rows, groups kept for click-through, cleared citations)."""
+        query = (query or "").strip()
+        documents = self.qa.index.documents
+        kept, rows = [], []
+        for group in self.qa.references(query or None):
+            citations = []
+            for c in group.citations:
+                document = documents[c.doc_id]
+                citations.append(
+                    {
+                        "doc_id": c.doc_id,
+                        "region": document.region,
+                        "year": document.year or "",
+                        "title": document.title,
+                        "section": self._section_at(c.doc_id, c.start),
+                        "sentence": c.sentence,
+                        "source": c.source,
+                        "start": c.start,
+                        "end": c.end,
+                    }
+                )
+            plans = [self._plan_label(p) for p in group.plans]
+            kept.append({"name": group.name, "citations": citations})
+            rows.append([group.name, group.kind, "、".join(plans), group.count])
+        what = f"“{esc(query)}”" if query else "全部 all"
+        status = (
+            f"{what}: {len(rows)} 项被引用的政策 cited policies. 点击一行查看引用原句 Click a row for its sentences."
+        )
+        return status, rows, kept, ""
+
+    def reference_citations(self, groups: list[dict], evt: gr.SelectData) -> str:
+        """The sentences citing the selected reference (name marked), each openable in its document."""
+        if not groups or evt is None or evt.index is None:
+            return ""
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not isinstance(row, int) or not 0 <= row < len(groups):
+            return ""
+        group = groups[row]
+        cards = []
+        for i, c in enumerate(group["citations"], start=1):
+            document = self.qa.index.documents.get(c["doc_id"])
+            start, end = c["start"], c["end"]
+            spans = isinstance(start, int) and isinstance(end, int)
+            if document is not None and document.text and spans and c["sentence"]:
+                s_start = document.text.rfind(c["sentence"], 0, end) if c["sentence"] else -1
+                if s_start < 0 or s_start + len(c["sentence"]) < start:
+                    s_start = document.text.find(c["sentence"])
+                if s_start >= 0:
+                    s_end = s_start + len(c["sentence"])
+                    passage = _marked(document.text, s_start, s_end, start, end)
+                    context = context_html(document, s_start, s_end, (start, end))
+                else:
+                    passage = context = _highlight(esc(c["sentence"]), esc(group["name"]))
+            else:
+                passage = context = _highlight(esc(c["sentence"]), esc(group["name"]))
+            span = f"{c['source']}:{start}-{end}"
+            cards.append(_card(i, c["region"], c["year"], c["title"], c["section"], passage, context, span))
+        name = esc(group["name"]).strip("《》")
+        title = f'<div class="pq-section-title">{name} — {len(cards)} 处引用 citations</div>'
+        return title + '<div class="pq-cards">' + "".join(cards) + "</div>"
+
+    # -- documents
+
+    def show_plan(self, doc_id: str | None) -> tuple[str, str, str]:
+        """Plan id → (heading, outline HTML, full text)."""
+        document = self.qa.index.documents.get(doc_id or "")
+        if document is None:
+            return "", PICK_PLAN, ""
+        trails = self.qa.chunker().outline(document)
+        heading = (
+            f"### 《{document.title}》\n{document.region or '—'} · {document.year or '—'} · {document.source} · "
+            f"{len(document.text)} 字 chars · {len(trails)} 个章节 sections\n\n**目录 Outline**"
+        )
+        return heading, outline_html(trails), document.text
+
+    def select_plan(self, evt: gr.SelectData) -> str | None:
+        """Clicking a row of the documents table selects that plan for viewing."""
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        docs = self.documents()
+        return docs[row].doc_id if isinstance(row, int) and 0 <= row < len(docs) else None
+
+    def upload(self, file: str | None, progress: gr.Progress = TRACK_TQDM) -> tuple:
+        """Uploaded file → validated corpus file → incremental index build → refreshed views.
+
+        Returns (status Markdown, *refresh outputs). A refused or failed upload leaves the
+        corpus and index as they were.
+        """
+        if not file:
+            return ("请先选择文件 Choose a file first.", *self.refresh())
+        path = Path(file)
+        with self._upload_lock:
+            progress(0.05, desc="检查文件 Checking the file")
+            try:
+                target = ingest_upload(path, self.qa.settings.corpus_dir, path.name)
+            except CorpusError as err:
+                log.warning("upload refused: %s", err)
+                return (f"**已拒绝 Refused:** {esc(err)}", *self.refresh())
+            progress(0.15, desc="建立索引 Indexing")
+            try:
+                report = self.qa.build_index(progress=True)
+            except Exception as err:  # any failure: undo the upload, keep the old index
+                log.exception("indexing %s failed", target.name)
+                target.unlink(missing_ok=True)
+                return (
+                    f"**索引失败 Indexing failed:** {esc(err)} — 文件已移除 the file was removed.",
+                    *self.refresh(),
+                )
+            if target.name in report.skipped:
+                reason = report.skipped[target.name]
+                target.unlink(missing_ok=True)
+                return (f"**已拒绝 Refused:** {esc(reason)}", *self.refresh())
+        document = next((d for d in self.qa.index.documents.values() if d.source == target.name), None)
+        chunks = sum(1 for c in self.qa.index.chunks if c.source == target.name)
+        inferred = report.inferred.get(target.name, {})
+        lines = [
+            f"**已添加 Added:** `{target.name}` — {chunks} 段 chunks, 索引用时 indexed in {report.seconds:.1f} s; "
+            "现在可以提问 searchable now.",
+        ]
+        if document is not None:
+            lines.append(
+                f"《{esc(document.title)}》 · 地区 region: {esc(document.region or '—')} · "
+                f"年份 year: {document.year or '—'} · 级别 level: {document.level}"
+            )
+        if inferred:
+            lines.append(
+                "从正文推断 inferred from the text: "
+                + ", ".join(f"{k}={v}" for k, v in inferred.items())
+                + " — 如有误请在 corpus/manifest.json 中更正 (correct them in corpus/manifest.json)."
+            )
+        return ("\n\n".join(lines), *self.refresh())
+
+    # -- evaluation
+
+    def run_eval(self, gold_file: str | None, k: float | None, progress: gr.Progress = PROGRESS) -> tuple:
+        """Gold set → (status, metrics rows, breakdown rows, chart path, failing rows, report download)."""
+        path = Path(gold_file) if gold_file else DEFAULT_GOLD
+        empty = ([], [], None, [], gr.update(visible=False))
+        if not path.exists():
+            return (f"找不到评测集 Gold file not found: `{path}` (upload a .jsonl)", *empty)
+        try:
+            questions = load_gold(path)
+        except (GoldFileError, UnicodeDecodeError, OSError) as err:
+            return (f"评测集无效 Invalid gold file: {esc(err)}", *empty)
+        k = int(k or 5)
+        started = time.perf_counter()
+
+        def step(done: int, total: int) -> None:
+            progress(done / total, desc=f"评测 Evaluating {done}/{total}")
+
+        progress(0, desc=f"评测 Evaluating 0/{len(questions)}")
+        run = run_gold(self.qa, questions, k, progress=step)
+        seconds = time.perf_counter() - started
+        folder = Path(tempfile.mkdtemp(prefix="eval-", dir=self.files_dir))
+        markdown, chart = write_report(run, path.name, folder)
+        summary = run.summary()
+        metrics = [[key, round(v, 3) if isinstance(v, float) else v] for key, v in summary.items()]
+        breakdown = []
+        for group in ("type", "lang"):
+            for name, values in run.breakdown(group).items():
+                breakdown.append(
+                    [
+                        f"{group}: {name}",
+                        values["questions"],
+                        _round(values.get(f"hit@{k}")),
+                        _round(values.get("mrr@10")),
+                        _round(values.get("answer_accuracy")),
+                        _round(values.get("abstention_recall")),
+                    ]
+                )
+        failures = [
+            [
+                r.id,
+                r.type,
+                r.lang,
+                r.question,
+                r.first_rank or "—",
+                " ".join(r.answer.split())[:240],
+                "\n".join(r.retrieved),
+            ]
+            for r in run.failures()
+        ]
+        status = (
+            f"**{esc(path.name)}**: {len(questions)} 个问题 questions in {seconds:.1f} s — "
+            f"hit@{k} {summary.get(f'hit@{k}', 0):.3f} · MRR@10 {summary.get('mrr@10', 0):.3f} · "
+            f"答案准确率 answer accuracy {summary.get('answer_accuracy', 0):.3f} · "
+            f"{len(failures)} 个失败 failing"
+        )
+        return status, metrics, breakdown, str(chart), failures, gr.update(value=str(markdown), visible=True)
+
+
+def _round(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else ("—" if value is None else value)
+
+
+def _highlight(sentence_html: str, name_html: str) -> str:
+    name = name_html.strip("《》")
+    return sentence_html.replace(name, f"<mark>{name}</mark>", 1) if name and name in sentence_html else sentence_html

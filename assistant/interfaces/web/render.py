@@ -1,0 +1,205 @@
+"""Rendering the pipeline's records as HTML and plain text for the page (pure functions).
+
+Every function here takes records (Answer, Citation, Hit, Document) and returns a
+string, so it can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ...index import PolicyIndex
+from ...schema import Answer, Chunk, Citation, Document, Hit
+
+NO_ANSWER = "文件中没有明确答案 / No clear answer"
+CONTEXT_CHARS = 700  # document text shown on each side of a cited passage
+
+
+def esc(text: Any) -> str:
+    """HTML-escape ``text`` and turn newlines into <br> (chat messages must have no raw newlines)."""
+    return html.escape(str(text)).replace("\r", "").replace("\n", "<br>")
+
+
+def trail_text(section: Iterable[str]) -> str:
+    """A heading trail as one line: 三、… › 10.开展…"""
+    return " › ".join(s.strip() for s in section if s and s.strip())
+
+
+def describe_filters(answer: Answer) -> str:
+    """What an answer was restricted to, as one readable line: "浙江省, 2022" (plus what the corpus lacks)."""
+    parts = []
+    shown = answer.applied or answer.scope.filters()
+    if shown:
+        parts += [str(v) for key in ("regions", "years", "levels") for v in getattr(shown, key)]
+        if not parts:
+            parts += list(shown.doc_ids)
+    text = ", ".join(dict.fromkeys(parts))
+    if answer.scope.unavailable:
+        missing = ", ".join(str(v) for v in answer.scope.unavailable)
+        text = (text + "; " if text else "") + f"not in corpus 文件库中没有: {missing}"
+    return text
+
+
+def _find_chunk(chunk_id: str, hits: list[Hit], index: PolicyIndex | None) -> tuple[Chunk | None, Document | None]:
+    for hit in hits:
+        if hit.chunk.chunk_id == chunk_id:
+            return hit.chunk, hit.document
+    chunk = index.chunk(chunk_id) if index is not None else None
+    return (chunk, index.documents.get(chunk.doc_id)) if chunk else (None, None)
+
+
+def _marked(text: str, start: int, end: int, mark_start: int | None, mark_end: int | None) -> str:
+    """``text[start:end]`` escaped, with ``[mark_start, mark_end)`` (absolute offsets) in <mark>."""
+    if mark_start is None or mark_end is None or mark_end <= start or mark_start >= end:
+        return esc(text[start:end])
+    a, b = max(start, mark_start), min(end, mark_end)
+    return esc(text[start:a]) + "<mark>" + esc(text[a:b]) + "</mark>" + esc(text[b:end])
+
+
+def context_html(document: Document, chunk_start: int, chunk_end: int, mark: tuple[int, int] | None) -> str:
+    """The passage in its document: ~CONTEXT_CHARS of text around it, passage shaded, quote marked."""
+    text = document.text
+    lo = max(0, chunk_start - CONTEXT_CHARS)
+    lo = text.rfind("\n", 0, lo) + 1 if lo > 0 else 0
+    hi = min(len(text), chunk_end + CONTEXT_CHARS)
+    newline = text.find("\n", hi)
+    hi = len(text) if newline == -1 else newline
+    m_start, m_end = mark if mark else (None, None)
+    before = esc(text[lo:chunk_start])
+    inside = _marked(text, chunk_start, chunk_end, m_start, m_end)
+    after = esc(text[chunk_end:hi])
+    return (
+        ("…" if lo > 0 else "")
+        + before
+        + f'<span class="pq-in">{inside}</span>'
+        + after
+        + ("…" if hi < len(text) else "")
+    )
+
+
+def _card(
+    n: int,
+    region: str,
+    year: int | None,
+    title: str,
+    section: list[str],
+    passage: str,
+    context: str,
+    span: str,
+    near: bool = False,
+) -> str:
+    head = (
+        f'<span class="pq-n">{n}</span><b>{esc(region or "—")}</b> · {esc(year or "—")} · 《{esc(title)}》'
+        if title
+        else f'<span class="pq-n">{n}</span><b>{esc(region or "—")}</b> · {esc(year or "—")}'
+    )
+    return (
+        f'<div class="pq-card{" pq-near" if near else ""}">'
+        f'<div class="pq-card-head">{head}</div>'
+        f'<div class="pq-trail">{esc(trail_text(section)) or "（无章节 no section）"}</div>'
+        f'<div class="pq-passage">{passage}</div>'
+        f'<details class="pq-context"><summary>在原文中查看 Show in document '
+        f'<span class="pq-span">{esc(span)}</span></summary>'
+        f'<div class="pq-doc">{context}</div></details>'
+        "</div>"
+    )
+
+
+def citation_card(citation: Citation, hits: list[Hit], index: PolicyIndex | None = None) -> str:
+    """One numbered card: plan, region, year, section, the passage with the quote marked, context."""
+    chunk, document = _find_chunk(citation.chunk_id, hits, index)
+    span = f"{citation.source}:{citation.start}-{citation.end}"
+    if chunk is None or document is None or not document.text:
+        passage = f"<mark>{esc(citation.quote)}</mark>"
+        context = passage
+    else:
+        passage = _marked(document.text, chunk.start, chunk.end, citation.start, citation.end)
+        context = context_html(document, chunk.start, chunk.end, (citation.start, citation.end))
+    return _card(citation.n, citation.region, citation.year, citation.title, citation.section, passage, context, span)
+
+
+def hit_card(hit: Hit, n: int, limit: int = 260) -> str:
+    """A card for a nearest passage (abstentions): the passage start, full passage in context."""
+    text = hit.chunk.text
+    short = esc(text[:limit]) + ("…" if len(text) > limit else "")
+    context = context_html(hit.document, hit.chunk.start, hit.chunk.end, None) if hit.document.text else esc(text)
+    span = f"{hit.chunk.source}:{hit.chunk.start}-{hit.chunk.end} · score {hit.score:.2f}"
+    return _card(
+        n, hit.document.region, hit.document.year, hit.document.title, hit.chunk.section, short, context, span, True
+    )
+
+
+def _answer_text_html(text: str) -> str:
+    return re.sub(r"\[(\d+)\]", r'<sup class="pq-ref">[\1]</sup>', esc(text.strip()))
+
+
+def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
+    """The chat message for an answer: text with [n], applied filters, numbered citation cards.
+
+    An abstention is a yellow box ("文件中没有明确答案 / No clear answer") followed by the
+    nearest passages. The result is one line of HTML (no newlines), safe for the chat's
+    Markdown renderer.
+    """
+    parts = []
+    if answer.abstained:
+        parts.append(
+            f'<div class="pq-abstain"><div class="pq-abstain-title">{NO_ANSWER}</div>'
+            f"<div>{_answer_text_html(answer.answer)}</div></div>"
+        )
+    else:
+        parts.append(f'<div class="pq-answer">{_answer_text_html(answer.answer)}</div>')
+    applied = describe_filters(answer)
+    if applied:
+        parts.append(f'<div class="pq-applied">筛选 applied: <b>{esc(applied)}</b></div>')
+    if answer.abstained:
+        if answer.hits:
+            parts.append('<div class="pq-section-title">最接近的段落 Nearest passages</div>')
+            cards = "".join(hit_card(hit, i) for i, hit in enumerate(answer.hits[:5], start=1))
+            parts.append(f'<div class="pq-cards">{cards}</div>')
+    elif answer.citations:
+        parts.append('<div class="pq-section-title">出处 Sources</div>')
+        cards = "".join(citation_card(c, answer.hits, index) for c in answer.citations)
+        parts.append(f'<div class="pq-cards">{cards}</div>')
+    return "".join(parts)
+
+
+def citation_line(n: int, region: str, year: Any, title: str, section: list[str], quote: str) -> str:
+    """One plain-text source line: [n] 地区 年份《标题》 章节 — “quote”."""
+    head = f"[{n}] {region or '—'} {year or '—'}《{title}》"
+    trail = trail_text(section)
+    quote = " ".join(quote.split()) if quote.isascii() else quote.replace("\n", "")
+    return f"{head} {trail} — “{quote}”" if trail else f"{head} — “{quote}”"
+
+
+def answer_plain(answer: Answer, limit: int = 160) -> str:
+    """The answer with its citations as plain text, ready to paste into a report."""
+    if answer.abstained:
+        lines = [f"{NO_ANSWER}: {answer.answer.strip()}"]
+        if answer.hits:
+            lines += ["", "最接近的段落 Nearest passages:"]
+            for i, hit in enumerate(answer.hits[:5], start=1):
+                text = hit.chunk.text.replace("\n", "")
+                text = text[:limit] + ("…" if len(text) > limit else "")
+                d = hit.document
+                lines.append(citation_line(i, d.region, d.year, d.title, hit.chunk.section, text))
+        return "\n".join(lines)
+    lines = [answer.answer.strip()]
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            lines.append(citation_line(c.n, c.region, c.year, c.title, c.section, c.quote))
+    return "\n".join(lines)
+
+
+def outline_html(trails: list[list[str]]) -> str:
+    """A plan's section tree as indented lines."""
+    if not trails:
+        return '<div class="pq-outline"><i>没有识别到章节 No numbered sections found</i></div>'
+    rows = []
+    for trail in trails:
+        depth = len(trail) - 1
+        rows.append(f'<div style="padding-left:{depth * 1.2:.1f}em">{esc(trail[-1].strip())}</div>')
+    return '<div class="pq-outline">' + "".join(rows) + "</div>"
