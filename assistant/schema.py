@@ -70,6 +70,8 @@ class Document:
     # Where each inferred field came from and how sure the inference is:
     # {"region": {"evidence": "title line", "confidence": 0.9}}
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Earlier years the plan reviews (a 2024 report's "2023年工作回顾"): set at index time.
+    reviews: list[int] = field(default_factory=list)
 
     def metadata(self) -> dict[str, Any]:
         """Metadata without the text, for manifests and JSON output."""
@@ -138,6 +140,12 @@ class Filters:
 
     def __bool__(self) -> bool:
         return bool(self.doc_ids or self.regions or self.levels or self.years)
+
+    def accepts_chunk(self, document: Document, chunk: Chunk) -> bool:
+        """True when the chunk's plan passes and its year (or the year it reviews) is asked for."""
+        if not self.accepts(document, years=False):
+            return False
+        return not self.years or document.year in self.years or chunk.about_year in self.years
 
     def accepts(self, document: Document, years: bool = True) -> bool:
         """True when the plan passes every filter (``years=False``: all but the year)."""

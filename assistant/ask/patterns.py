@@ -22,6 +22,12 @@ LEVEL_WORDS = [
     ("county", re.compile(r"县级(?:工作)?(?:计划|要点)|全县(?:工作)?(?:计划|要点)|county(?:-level)? plans?", re.I)),
 ]
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# The whole country: a mention of the national plan or report (only where the corpus has one).
+NATIONAL = re.compile(
+    r"全国|我国|(?<!健康)中国(?!特色|式|共产党)|国务院|\bChina(?:'s)?\b|\bState Council\b|\bnationwide\b"
+    r"|\bnational government\b|\bthe country(?:'s)?\b|\bcountrywide\b",
+    re.I,
+)
 
 # -- several plans -------------------------------------------------------------------------
 

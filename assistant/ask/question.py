@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..corpus.metadata import NATIONAL
 from ..corpus.regions import Gazetteer
 from ..index.lexical import ChineseTokenizer
 from ..schema import Document, Scope, short_name
@@ -113,6 +114,7 @@ class QuestionAnalyzer:
         self.terms = terms or TermMap()
         self.tokenizer = tokenizer or ChineseTokenizer()
         self.documents = documents
+        self._has_national = any(d.region == NATIONAL for d in documents)
         in_corpus = {name for d in documents for name in d.region_chain}
         names: dict[str, str] = {}  # mention → region name
         for name, level in self.gazetteer.levels().items():
@@ -139,6 +141,9 @@ class QuestionAnalyzer:
         en_matches = list(self._en.finditer(question))
         mentioned = [self._names[m] for _, m in zh_matches]
         mentioned += [self._english[m.group(1).lower()] for m in en_matches]
+        national = [m.group(0) for m in patterns.NATIONAL.finditer(question)] if self._has_national else []
+        if national:
+            mentioned.append(NATIONAL)
         regions: list[str] = []
         unavailable: list[str] = []
         for region in dict.fromkeys(mentioned):
@@ -154,7 +159,8 @@ class QuestionAnalyzer:
         years += [chinese_year(y) for y in patterns.CN_YEAR.findall(question)]
         candidates = [d for d in self.documents if not regions or any(r in d.region_chain for r in regions)]
         named_years = list(dict.fromkeys(years))
-        plan_years = [y for y in named_years if any(d.year == y for d in candidates)]
+        # A year has a plan of its own, or a later report that reviews it.
+        plan_years = [y for y in named_years if any(d.year == y or y in d.reviews for d in candidates)]
         if not plan_years:
             # With a plan year named, another year is part of the topic ("2021年…考核2020年
             # 遴选的人才"), not a plan the corpus lacks.
@@ -170,7 +176,7 @@ class QuestionAnalyzer:
         # One named region leaves nothing to compare ("compared with 2020" is a baseline).
         compare = (bool(patterns.COMPARE.search(question)) and len(regions) != 1) or len(regions) >= 2
         topic = question
-        for mention in [*(m for _, m in zh_matches), *(m.group(0) for m in en_matches)]:
+        for mention in [*(m for _, m in zh_matches), *(m.group(0) for m in en_matches), *national]:
             topic = topic.replace(mention, "\0")
         topic = patterns.CN_YEAR.sub("\0", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", "\0", topic))
         phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -80,12 +80,17 @@ class HybridSearcher:
 
     def candidates(self, filters: Filters | None, records: bool = False) -> np.ndarray:
         """Row numbers of the chunks the filters allow; record chunks only with ``records``."""
-        allowed = {d.doc_id for d in self.index.documents.values() if not filters or filters.accepts(d)}
+        documents = self.index.documents
+        allowed = {d.doc_id for d in documents.values() if not filters or filters.accepts(d, years=False)}
+        years = filters.years if filters else []
         return np.array(
             [
                 i
                 for i, c in enumerate(self.index.chunks)
-                if c.doc_id in allowed and (records or i not in self._record_rows)
+                if c.doc_id in allowed
+                and (records or i not in self._record_rows)
+                # A year matches the plan's own year or the year its section reviews.
+                and (not years or documents[c.doc_id].year in years or c.about_year in years)
             ],
             dtype=np.int64,
         )

@@ -89,7 +89,11 @@ class Router:
         return RoutedQuestion(question, decision, k)
 
     def respond(self, routed: RoutedQuestion) -> Answer:
-        """The answer along the first route that applies."""
+        """The answer along the first route that applies, with a note when the plans quoted
+        lie inside the region asked about rather than being its own."""
+        return self.scope_note(routed.question, self._respond(routed))
+
+    def _respond(self, routed: RoutedQuestion) -> Answer:
         question, decision, k = routed.question, routed.decision, routed.k
         applied = decision.applied
         if decision.conflict:
@@ -117,6 +121,30 @@ class Router:
 
     def ask(self, request: AskRequest) -> Answer:
         return self.respond(self.prepare(request))
+
+    def scope_note(self, question: Question, answer: Answer) -> Answer:
+        """Say in the first line when the plans quoted are not the region's own.
+
+        "江苏省2021年…" has no plan of 江苏省 itself; quoting 东海县's plan is right only
+        when the answer says so first.
+        """
+        own = {d.region for d in self.analyzer.documents}
+        wider = [r for r in question.scope.regions if r not in own]
+        if not wider or not answer.citations:
+            return answer
+        cited = list(dict.fromkeys((c.region, c.year) for c in answer.citations if c.region not in wider))
+        if not cited:
+            return answer
+        if question.english:
+            names = {d.region: d.region_en or d.region for d in self.analyzer.documents}
+            plans = ", ".join(f"{names.get(r, r)} ({r}) {y or ''}".strip() for r, y in cited)
+            note = f"There is no plan of {'/'.join(wider)} itself; quoted instead: {plans}, which lie inside it."
+        else:
+            plans = "、".join(f"{r}{y or ''}年" for r, y in cited)
+            note = f"{'、'.join(wider)}没有自己的计划；以下引自其辖区内的{plans}计划。"
+        answer.answer = note + "\n" + answer.answer
+        answer.notes.append(note)
+        return answer
 
     def _unavailable(self, question: Question, hits) -> Answer:
         """Abstain because the question names a region or year the corpus has no plan for."""

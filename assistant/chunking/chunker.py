@@ -37,8 +37,14 @@ from ..schema import Chunk, ChunkKind, Document
 from ..text import CN_NUMERAL_CHARS, Sentence, split_sentences, squeeze_cjk_spaces
 from .outline import heading_of, item_fields, marker_family
 
-CHUNKER_VERSION = "section-2"
+CHUNKER_VERSION = "section-3"
 RECORD_SECTION = "文件信息"
+
+# A heading that looks back at an earlier year: its section states what was done, not planned.
+_REVIEW = re.compile(
+    r"回顾|过去一年|过去五年|过去的一年|上一年|去年|一年来|工作总结|总结|\d{4}\s*年(?:主要)?工作(?:情况|成效|成绩)"
+    r"|取得的(?:成绩|成效)|主要成效"
+)
 
 # A run-in sub-heading is a short sentence with no numbers, lists, quotes or titles:
 # "持续改善医疗服务。" yes; "新建40个家庭医生工作室。" / "成立并运行“常州中医联盟”。" no.
@@ -46,16 +52,30 @@ _NOT_IN_RUNIN = re.compile(r"[0-9０-９、“”\"《》,，%％；;：:（）(
 _ORDINAL_RUNIN = re.compile(rf"^[{CN_NUMERAL_CHARS}]{{1,3}}是")
 
 
-def context_header(document: Document, trail: list[str]) -> str:
+def reviewed_year(trail: list[str], year: int | None) -> int | None:
+    """The year a section reviews, when its headings say it looks back: "一、2023年工作回顾" →
+    2023; "一、过去一年和五年工作回顾" in a 2024 report → 2023. None for the plan's own year."""
+    for heading in trail:
+        if _REVIEW.search(heading):
+            stated = [int(y) for y in re.findall(r"(20\d{2})\s*年", heading)]
+            earlier = [y for y in stated if year is None or y < year]
+            if earlier:
+                return max(earlier)
+            return year - 1 if year else None
+    return None
+
+
+def context_header(document: Document, trail: list[str], about_year: int | None = None) -> str:
     """The line(s) put before a chunk's text for embedding and BM25.
 
     Most paragraphs never name their region or year; without this header the same
-    target in two plans is indistinguishable.
+    target in two plans is indistinguishable. A section reviewing an earlier year says so.
     """
     region = "".join(reversed(document.region_chain)) or document.region
     english = f"（{document.region_en}）" if document.region_en else ""
     year = f"{document.year}年" if document.year else ""
-    header = f"{region}{english}{year}《{document.title}》"
+    review = f"（回顾{about_year}年）" if about_year else ""
+    header = f"{region}{english}{year}《{document.title}》{review}"
     return header + ("\n" + " > ".join(trail) if trail else "") + "\n"
 
 
@@ -131,6 +151,7 @@ class SectionChunker:
         chunks: list[Chunk] = []
         for start, end, trail, record in spans:
             piece = text[start:end]
+            about = None if record else reviewed_year(trail, document.year)
             chunks.append(
                 Chunk(
                     chunk_id=Chunk.make_id(document.doc_id, start, end),
@@ -141,8 +162,10 @@ class SectionChunker:
                     start=start,
                     end=end,
                     fields=item_fields(text[start : max(end, self._block_end(blocks, start))]),
-                    embed_text=context_header(document, trail) + (squeeze_cjk_spaces(piece) if record else piece),
+                    embed_text=context_header(document, trail, about)
+                    + (squeeze_cjk_spaces(piece) if record else piece),
                     kind=ChunkKind.RECORD if record else ChunkKind.BODY,
+                    about_year=about,
                 )
             )
         return chunks

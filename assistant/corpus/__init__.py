@@ -10,6 +10,8 @@
 from .errors import CorpusError
 from .files import (
     CORPUS_SUFFIXES,
+    EDITABLE_FIELDS,
+    LEVELS,
     MANIFEST_NAME,
     content_hash,
     corpus_files,
@@ -17,12 +19,15 @@ from .files import (
     load_document,
     load_manifest,
     read_text,
+    update_manifest,
 )
 from .metadata import MetadataReader
 from .record import RECORD_LABELS, Line, is_chrome, is_record_line, record_fields, split_lines
 
 __all__ = [
     "CORPUS_SUFFIXES",
+    "EDITABLE_FIELDS",
+    "LEVELS",
     "MANIFEST_NAME",
     "RECORD_LABELS",
     "CorpusError",
@@ -38,4 +43,5 @@ __all__ = [
     "read_text",
     "record_fields",
     "split_lines",
+    "update_manifest",
 ]

@@ -63,6 +63,58 @@ def load_manifest(corpus_dir: Path) -> dict[str, dict]:
     return documents
 
 
+EDITABLE_FIELDS = (
+    "title",
+    "region",
+    "region_parent",
+    "level",
+    "year",
+    "issuer",
+    "doc_number",
+    "published",
+    "region_en",
+)
+LEVELS = ("national", "ministry", "province", "city", "county")
+
+
+def update_manifest(corpus_dir: Path, source: str, changes: dict[str, object]) -> dict:
+    """Set metadata fields of one plan in ``corpus_dir/manifest.json`` (written atomically).
+
+    ``changes`` maps field names (see EDITABLE_FIELDS) to values; None removes the field,
+    so it is inferred from the text again. Raises CorpusError for an unknown file or field
+    or an unusable value. Returns the plan's new entry.
+    """
+    if not (corpus_dir / source).is_file():
+        raise CorpusError(f"no plan file {source!r} in {corpus_dir}")
+    for key, value in changes.items():
+        if key not in EDITABLE_FIELDS:
+            raise CorpusError(f"unknown metadata field {key!r}; use one of {', '.join(EDITABLE_FIELDS)}")
+        if value is None:
+            continue
+        if key == "year" and not (isinstance(value, int) and 1949 <= value <= 2100):
+            raise CorpusError(f"year must be a year like 2023 (got {value!r})")
+        if key == "level" and value not in LEVELS:
+            raise CorpusError(f"level must be one of {', '.join(LEVELS)} (got {value!r})")
+        if key != "year" and not (isinstance(value, str) and value.strip() and len(value) <= 200):
+            raise CorpusError(f"{key} must be a short text (got {value!r})")
+    path = corpus_dir / MANIFEST_NAME
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not isinstance(data, dict):
+        data = {}
+    documents = data.setdefault("documents", {})
+    entry = dict(documents.get(source) or {})
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    documents[source] = entry
+    tmp = path.with_name(f".{MANIFEST_NAME}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return entry
+
+
 def load_document(path: Path, entry: dict | None = None, reader: MetadataReader | None = None) -> Document:
     """Read one plan file and its metadata. Raises CorpusError for unusable files."""
     text = read_text(path)

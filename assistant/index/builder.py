@@ -235,8 +235,9 @@ class IndexBuilder:
                 report.rechunked.append(path.name)
                 if document.inferred:
                     report.inferred[path.name] = {k: getattr(document, k) for k in document.inferred}
-                documents.append(document)
                 document_chunks = self.chunker.chunk(document)
+                document.reviews = sorted({c.about_year for c in document_chunks if c.about_year})
+                documents.append(document)
                 chunks.extend(document_chunks)
                 for name, (_, extract) in DERIVED.items():
                     derived[name].extend(extract(document, document_chunks))

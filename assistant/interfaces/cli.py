@@ -37,6 +37,8 @@ examples:
   policyqa compare 老年医学科 --csv geriatrics.csv
   policyqa refs 优质服务基层行 --sentences
   policyqa who 家庭医生签约
+  policyqa docs                                    plans, metadata and where it came from
+  policyqa docs national-2024.txt --set level=national
   policyqa serve                                   the chat page on http://127.0.0.1:7860
 
 Paths and model can also come from POLICYQA_CORPUS_DIR, POLICYQA_INDEX_DIR, POLICYQA_MODEL.
@@ -115,9 +117,16 @@ def format_hits(hits: list[Hit], width: int) -> str:
 
 
 def describe_answer_scope(answer: Answer) -> str:
-    """What the question named and which filters were applied, as one line."""
-    shown = {**answer.scope.to_json(), **(answer.applied.to_json() if answer.applied else {})}
-    return ", ".join(f"{k}={v}" for k, v in shown.items())
+    """Which filters were applied (or, when none were, what the question named), as one line."""
+    shown = answer.applied.to_json() if answer.applied else {}
+    shown.update({k: v for k, v in answer.scope.to_json().items() if k in ("unavailable", "compare")})
+    if not answer.applied:
+        shown = (
+            {"asked": {k: v for k, v in answer.scope.to_json().items() if k != "compare"}}
+            if shown or answer.scope.to_json()
+            else {}
+        )
+    return ", ".join(f"{k}={v}" for k, v in shown.items() if v)
 
 
 def format_answer(answer: Answer, width: int) -> str:
@@ -125,7 +134,7 @@ def format_answer(answer: Answer, width: int) -> str:
     described = describe_answer_scope(answer)
     if described:
         parts.append("filters: " + described)
-    parts += [wrap(f"note: {note}", width) for note in answer.notes if note]
+    parts += [wrap(f"note: {note}", width) for note in answer.notes if note and note not in answer.answer]
     parts.append(("[no clear answer] " if answer.abstained else "") + "")
     parts[-1] = wrap(parts[-1] + answer.answer, width)
     if answer.citations:
@@ -240,21 +249,40 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     gold_path = Path(args.gold)
-    if not gold_path.exists():
+    if not gold_path.is_file():
         raise UsageError(f"gold file not found: {gold_path}")
     questions = load_gold(gold_path)
-    qa = _open(args)
-    run = run_gold(qa, questions, args.k)
+    if args.add_docs:
+        from ..pipeline import PolicyQA
+        from .evaluation import extended_corpus, metadata_accuracy
+
+        if not Path(args.add_docs).is_dir():
+            raise UsageError(f"--add-docs needs a folder of plan files: {args.add_docs}")
+        with extended_corpus(_settings(args), Path(args.add_docs)) as settings:
+            qa = PolicyQA.open(settings, progress=not args.quiet)
+            run = run_gold(qa, questions, args.k)
+            truth = Path(args.add_docs).parent / "metadata.json"
+            metadata = metadata_accuracy(list(qa.index.documents.values()), truth) if truth.exists() else None
+    else:
+        qa = _open(args)
+        run = run_gold(qa, questions, args.k)
+        metadata = None
     summary = run.summary()
+    if metadata:
+        summary["metadata_right"] = f"{metadata['right']}/{metadata['total']}"
     if args.report:
-        markdown, chart = write_report(run, gold_path.name, Path(args.report))
+        markdown, chart = write_report(run, gold_path.name, Path(args.report), metadata=metadata)
         print(f"report: {markdown} (chart {chart})", file=sys.stderr)
     if args.json:
-        print(json.dumps(run.to_json(), ensure_ascii=False, indent=1))
+        print(json.dumps({**run.to_json(), "metadata": metadata}, ensure_ascii=False, indent=1))
     else:
         print(f"{gold_path}: {summary['questions']} questions")
         for key, value in summary.items():
             print(f"  {key:<24} {value:.3f}" if isinstance(value, float) else f"  {key:<24} {value}")
+        if metadata:
+            for source, row in metadata["documents"].items():
+                if not row["right"]:
+                    print(f"  metadata wrong: {source}: {row['inferred']} (expected {row['expected']})")
         for group in ("type", "lang"):
             print(f"\nby {group}:")
             for name, values in run.breakdown(group).items():
@@ -269,7 +297,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"\nfailing questions ({len(failures)}):")
             for r in failures:
                 print(f"  {r.id} [{r.type}/{r.lang}] {r.question}")
-                print(f"      first evidence at rank {r.first_rank}; answer: {_shorten(r.answer, 80)}")
+                print(f"      first evidence at rank {r.first_rank}; {r.status}: {_shorten(r.answer, 80)}")
     thresholds = {f"hit@{args.k}": args.min_hit5, "mrr@10": args.min_mrr, "answer_accuracy": args.min_accuracy}
     failed = [
         f"{k} {summary.get(k, 0):.3f} < {v}" for k, v in thresholds.items() if v is not None and summary.get(k, 0) < v
@@ -351,6 +379,80 @@ def cmd_who(args: argparse.Namespace) -> int:
         print(wrap(" › ".join(m.section), width, "    "))
         print(wrap(f"“{m.item.text}”", width, "    "))
         print(f"    {m.item.source}:{m.item.start}-{m.item.end}\n")
+    return 0
+
+
+def _document_rows(settings: Settings) -> list[dict]:
+    """Every plan of the corpus with its metadata and where each field came from (no model needed)."""
+    from ..chunking import SectionChunker
+    from ..corpus import load_corpus
+
+    chunker = SectionChunker(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
+    rows = []
+    for doc in load_corpus(settings.corpus_dir):
+        doc.reviews = sorted({c.about_year for c in chunker.chunk(doc) if c.about_year})
+        rows.append(doc.metadata())
+    return rows
+
+
+def _parse_assignments(pairs: list[str]) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"--set takes FIELD=VALUE, e.g. --set region=广东省 (got {pair!r})")
+        key, value = (part.strip() for part in pair.split("=", 1))
+        if key == "year" and value:
+            if not value.isdigit():
+                raise UsageError(f"year must be a number like 2023 (got {value!r})")
+            changes[key] = int(value)
+        else:
+            changes[key] = value or None  # "field=" clears the correction: inferred again
+    return changes
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ..corpus import update_manifest
+    from ..corpus.metadata import UNCERTAIN_BELOW
+
+    settings = _settings(args)
+    if args.set:
+        if not args.file:
+            raise UsageError("name the plan to correct: policyqa docs FILE --set region=广东省")
+        entry = update_manifest(settings.corpus_dir, args.file, _parse_assignments(args.set))
+        print(f"{settings.corpus_dir / 'manifest.json'}: {args.file} → {json.dumps(entry, ensure_ascii=False)}")
+        if not args.no_index:
+            args.rebuild = False
+            return cmd_index(args)
+        print("run `policyqa index` to bring the index up to date")
+        return 0
+    rows = _document_rows(settings)
+    if args.file:
+        rows = [r for r in rows if args.file in (r["source"], r["doc_id"])]
+        if not rows:
+            raise UsageError(f"no plan {args.file!r} in {settings.corpus_dir}")
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    width = 2 * _terminal_width()
+    for row in rows:
+        print(f"{row['source']}  ({row['doc_id']})")
+        for key in ("title", "region", "level", "year", "issuer", "doc_number", "published"):
+            value = row.get(key)
+            origin = row["provenance"].get(key, {})
+            confidence = origin.get("confidence")
+            mark = ""
+            if key in row["inferred"]:
+                mark = f"  [inferred {confidence:.2f}: {origin.get('evidence', '')}]"
+                if confidence is not None and confidence < UNCERTAIN_BELOW:
+                    mark = "  ? uncertain" + mark
+            elif key in row["provenance"]:
+                mark = "  [manifest]"
+            line = f"    {key:<11} {value if value not in (None, '') else '—'}{mark}"
+            print(line if display_width(line) <= width else line[: width // 2] + "…")
+        if row.get("reviews"):
+            print(f"    reviews     {', '.join(map(str, row['reviews']))} (sections looking back at those years)")
+        print()
+    print(f"{len(rows)} plan(s). Correct a field: policyqa docs FILE --set region=… --set year=…")
     return 0
 
 
@@ -439,6 +541,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-hit5", type=float, help="fail if hit@k is below this")
     p.add_argument("--min-mrr", type=float, help="fail if MRR@10 is below this")
     p.add_argument("--min-accuracy", type=float, help="fail if answer accuracy is below this")
+    p.add_argument(
+        "--add-docs",
+        metavar="DIR",
+        help="evaluate over the corpus plus the plan files in DIR, added as a user would (a temporary "
+        "corpus and index); a metadata.json beside DIR is scored too (e.g. eval/unseen/docs)",
+    )
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser(
         "compare",
@@ -478,6 +586,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=3, help="number of items for a topic (default 3)")
     p.add_argument("--json", action="store_true", help="items as JSON")
     p.set_defaults(func=cmd_who)
+
+    p = sub.add_parser(
+        "docs",
+        parents=[common],
+        help="the plans with their metadata, and corrections",
+        description="List the plans of the corpus with title, region, level, year, issuer, 文号 and "
+        "date, saying which fields were inferred from the text, from what evidence and how "
+        "surely. With --set, correct a field: it is written to corpus/manifest.json and the "
+        "index is updated.",
+    )
+    p.add_argument("file", nargs="?", help="one plan (file name or doc id)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="correct a field, e.g. region=广东省 (empty value: infer again)",
+    )
+    p.add_argument("--no-index", action="store_true", help="with --set: only write the manifest")
+    p.add_argument("--json", action="store_true", help="metadata with provenance as JSON")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser(
         "serve",

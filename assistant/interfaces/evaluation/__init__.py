@@ -16,7 +16,7 @@ from .metrics import (
     summarize,
 )
 from .report import render_markdown, write_report
-from .runner import EvalRun, evaluate, run_gold
+from .runner import EvalRun, evaluate, extended_corpus, metadata_accuracy, run_gold
 
 __all__ = [
     "EvalRun",
@@ -26,6 +26,8 @@ __all__ = [
     "QuestionResult",
     "answer_keys",
     "evaluate",
+    "extended_corpus",
+    "metadata_accuracy",
     "load_gold",
     "render_markdown",
     "run_gold",

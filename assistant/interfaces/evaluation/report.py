@@ -15,7 +15,40 @@ def _fmt(value: float | int | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def render_markdown(run: EvalRun, gold_name: str, chart_name: str | None = None) -> str:
+def reliability(run: EvalRun, bins: int = 5) -> list[dict]:
+    """Replies that claimed an answer or a near miss, binned by the confidence shown to the user:
+    how often such a reply was right (answered and correct, or declined on an unanswerable)."""
+    points = []
+    for r in run.results:
+        if r.confidence is None or r.status not in ("answered", "near_miss", "abstained"):
+            continue
+        claimed = r.status == "answered"
+        right = (claimed and r.answerable and bool(r.answer_correct)) or (not claimed and not r.answerable)
+        # The confidence is that the answer is right: for a declined reply, 1 - it.
+        points.append((r.confidence, bool(r.answer_correct) if claimed else not r.answerable, right))
+    rows = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [(c, ok) for c, ok, _ in points if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        if inside:
+            rows.append(
+                {
+                    "bin": f"{lo:.1f}–{hi:.1f}",
+                    "n": len(inside),
+                    "mean_confidence": sum(c for c, _ in inside) / len(inside),
+                    "share_answerable_and_right": sum(ok for _, ok in inside) / len(inside),
+                }
+            )
+    return rows
+
+
+def render_markdown(
+    run: EvalRun,
+    gold_name: str,
+    chart_name: str | None = None,
+    metadata: dict | None = None,
+    reliability_name: str | None = None,
+) -> str:
     """The human report: headline metrics, breakdowns by type and language, failures."""
     k = run.k
     summary = run.summary()
@@ -25,6 +58,23 @@ def render_markdown(run: EvalRun, gold_name: str, chart_name: str | None = None)
     lines += [f"| {key} | {_fmt(value)} |" for key, value in summary.items() if key not in ("questions", "answerable")]
     if chart_name:
         lines += ["", f"![metrics by type and language]({chart_name})"]
+    if metadata:
+        lines += ["", f"## Document metadata ({metadata['right']} / {metadata['total']} right)", ""]
+        lines += ["| file | expected | inferred | |", "|---|---|---|---|"]
+        for source, row in metadata["documents"].items():
+            shown = [" ".join(str(v) for v in row[key].values()) for key in ("expected", "inferred")]
+            lines.append(f"| {source} | {shown[0]} | {shown[1]} | {'✓' if row['right'] else '✗'} |")
+    bins = reliability(run)
+    if bins:
+        lines += ["", "## Reliability of the confidence shown", ""]
+        lines += ["| confidence | replies | mean confidence | answered correctly (or rightly declined) |"]
+        lines += ["|---|---|---|---|"]
+        lines += [
+            f"| {b['bin']} | {b['n']} | {b['mean_confidence']:.2f} | {b['share_answerable_and_right']:.2f} |"
+            for b in bins
+        ]
+        if reliability_name:
+            lines += ["", f"![reliability]({reliability_name})"]
     columns = [c.format(k=k) for c in _HEADLINE] + ["abstention_recall", "false_abstention_rate"]
     for group in ("type", "lang"):
         lines += ["", f"## By {group}", "", "| " + group + " | n | " + " | ".join(columns) + " |"]
@@ -76,12 +126,45 @@ def render_chart(run: EvalRun, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(run: EvalRun, gold_name: str, directory: Path) -> tuple[Path, Path]:
-    """Write ``<stem>.md`` and ``<stem>.png`` into ``directory``; returns both paths."""
+def render_reliability(run: EvalRun, path: Path) -> bool:
+    """Reliability diagram: mean confidence against the share of right replies, per bin."""
+    bins = reliability(run, bins=10)
+    if not bins:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), dpi=110)
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle="--", label="perfectly calibrated")
+    xs = [b["mean_confidence"] for b in bins]
+    ys = [b["share_answerable_and_right"] for b in bins]
+    ax.plot(xs, ys, marker="o", label="policyqa")
+    for x, y, b in zip(xs, ys, bins, strict=True):
+        ax.annotate(str(b["n"]), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence shown")
+    ax.set_ylabel("share where answering is right")
+    ax.set_title("reliability (n per point)")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def write_report(run: EvalRun, gold_name: str, directory: Path, metadata: dict | None = None) -> tuple[Path, Path]:
+    """Write ``<stem>.md``, ``<stem>.png`` (and ``<stem>-reliability.png``) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = Path(gold_name).stem
     chart = directory / f"{stem}.png"
     render_chart(run, chart)
+    diagram = directory / f"{stem}-reliability.png"
+    has_diagram = render_reliability(run, diagram)
     markdown = directory / f"{stem}.md"
-    markdown.write_text(render_markdown(run, gold_name, chart.name), encoding="utf-8")
+    markdown.write_text(
+        render_markdown(run, gold_name, chart.name, metadata, diagram.name if has_diagram else None), encoding="utf-8"
+    )
     return markdown, chart

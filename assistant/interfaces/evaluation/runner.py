@@ -7,10 +7,17 @@ breakdowns and the failing questions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
-from ...schema import Answer, Filters, Hit
+from ...config import Settings
+from ...corpus import CORPUS_SUFFIXES
+from ...schema import Answer, Document, Filters, Hit
 from .metrics import GoldQuestion, QuestionResult, score_question, summarize
 
 RETRIEVE_DEPTH = 30
@@ -104,3 +111,40 @@ def run_gold(
         ask=lambda q, filters: qa.ask(q, filters, k=k),
         progress=progress,
     )
+
+
+@contextmanager
+def extended_corpus(settings: Settings, extra: Path) -> Iterator[Settings]:
+    """Settings for a temporary corpus: the corpus plus the plan files in ``extra``, added the
+    way a user adds plans (no manifest entries for them), with an index of its own. The
+    embedding cache is copied, so only the new files are embedded."""
+    files = sorted(p for p in Path(extra).iterdir() if p.suffix.lower() in CORPUS_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"no plan files (.txt/.md) in {extra}")
+    with tempfile.TemporaryDirectory(prefix="policyqa-eval-") as tmp:
+        corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+        shutil.copytree(settings.corpus_dir, corpus)
+        for path in files:
+            shutil.copy(path, corpus / path.name)
+        cache = Path(settings.index_dir) / "cache"
+        if cache.is_dir():
+            shutil.copytree(cache, index / "cache")
+        yield replace(settings, corpus_dir=corpus, index_dir=index)
+
+
+def metadata_accuracy(documents: list[Document], truth_path: Path) -> dict:
+    """Region, level and year of each document against a truth file
+    ({"documents": {"<file>": {"region", "level", "year"}}}): per document and overall."""
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))["documents"]
+    by_source = {d.source: d for d in documents}
+    rows = {}
+    for source, expected in truth.items():
+        doc = by_source.get(source)
+        got = {"region": doc.region, "level": doc.level, "year": doc.year} if doc else {}
+        rows[source] = {
+            "expected": {k: expected.get(k) for k in ("region", "level", "year")},
+            "inferred": got,
+            "right": bool(doc) and all(got[k] == expected.get(k) for k in ("region", "level", "year")),
+        }
+    right = sum(r["right"] for r in rows.values())
+    return {"documents": rows, "right": right, "total": len(rows)}
