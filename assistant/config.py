@@ -48,6 +48,9 @@ class Settings:
     sentence_term_weight: float = 0.03  # bonus to a sentence holding an English question's Chinese terms
     per_plan_depth: int = 50  # passages ranked before taking the best of each plan (comparisons)
     query_cache_size: int = 256  # query embeddings kept so answering does not embed twice
+    # A question about what was achieved (or planned) in a year lifts the passages about that
+    # year in that sense (a later report's review; the year's own plan) by this much.
+    period_bonus: float = 0.05
 
     # -- sentence scoring (what the answer quotes) -----------------------------------
     # Token-overlap weight of a sentence: the question's Chinese words, or the term-map
@@ -76,6 +79,15 @@ class Settings:
     min_passage_similarity_zh: float = 0.86
     topic_mention_share: float = 0.5  # share of the topic's weight a figure's sentence must name
     topic_rarest_words: int = 3  # a Chinese topic is its this-many rarest content words
+    # The calibrated probability (see assistant/ask/verify.py) under which an answer is
+    # withheld; chosen by `policyqa calibrate` with cross-validation on the dev sets.
+    answer_min_confidence: float = 0.53
+    verifier_model: str = ""  # a calibration file from `policyqa calibrate` (default: the bundled one)
+    near_miss_quotes: int = 2  # nearest statements quoted in a near-miss reply
+    list_max_sentences: int = 8  # a list question quotes up to this many items of its section
+    # A question word rarer than this in jieba's general dictionary (a term or a name, 岐黄
+    # not 孩子) that the candidate plans never mention is something they do not cover.
+    entity_max_word_freq: int = 200
 
     # -- outline, responsibility and comparison answers -------------------------------
     outline_min_share: float = 1.0  # share of a heading's distinctive words the question must name
@@ -140,7 +152,7 @@ class Settings:
 # Fields that are shares (0..1) rather than open-ended weights.
 _SHARES = (
     "sentence_weight", "min_topic_coverage", "topic_mention_share", "outline_min_share", "compare_min_coverage",
-    "indicator_topic_share",
+    "indicator_topic_share", "answer_min_confidence",
 )  # fmt: skip
 _MAY_BE_ZERO = ("chunk_overlap_sentences",)
 _FILTER_POLICIES = ("both_must_hold", "explicit_replaces")

@@ -21,6 +21,7 @@ from .ask.extractive import ExtractiveAnswerer
 from .ask.outline import OutlineAnswerer
 from .ask.responsibility import ResponsibilityAnswerer, ResponsibilityFinder, ResponsibilityMatch
 from .ask.sentences import SentenceScorer
+from .ask.verify import Calibration, Verifier
 from .chunking import SectionChunker
 from .config import Settings
 from .crossdoc import Comparison, PlanComparer, ReferenceGroup, ReferenceIndex
@@ -39,6 +40,7 @@ class Engine:
     analyzer: QuestionAnalyzer
     searcher: HybridSearcher
     scorer: SentenceScorer
+    verifier: Verifier
     extractive: ExtractiveAnswerer
     outline: OutlineAnswerer
     responsibilities: ResponsibilityFinder
@@ -52,7 +54,17 @@ class Engine:
         analyzer = QuestionAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
         searcher = HybridSearcher(index, embedder, settings)
         scorer = SentenceScorer(index, searcher, settings)
-        extractive = ExtractiveAnswerer(index, scorer, settings)
+        verifier = Verifier(
+            index,
+            Calibration.load(settings.verifier_model or None),
+            settings.topic_rarest_words,
+            settings.topic_mention_share,
+            settings.answer_passages,
+            settings.entity_max_word_freq,
+            settings.min_passage_similarity_zh,
+            settings.min_topic_coverage,
+        )
+        extractive = ExtractiveAnswerer(index, scorer, verifier, settings)
         outline = OutlineAnswerer(index, settings)
         finder = ResponsibilityFinder(index, searcher, settings)
         router = Router(
@@ -66,7 +78,9 @@ class Engine:
         )
         comparer = PlanComparer(index, analyzer, searcher, scorer, extractive, settings)
         references = ReferenceIndex(index.documents, index.references)
-        return cls(index, analyzer, searcher, scorer, extractive, outline, finder, router, comparer, references)
+        return cls(
+            index, analyzer, searcher, scorer, verifier, extractive, outline, finder, router, comparer, references
+        )
 
 
 class PolicyQA:

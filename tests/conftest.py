@@ -57,3 +57,21 @@ def workspace(built, tmp_path):
     shutil.copytree(settings.corpus_dir, tmp_path / "corpus")
     shutil.copytree(settings.index_dir, tmp_path / "index")
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+UNSEEN_DOCS = ROOT / "eval" / "unseen" / "docs"
+
+
+@pytest.fixture(scope="session")
+def extended(built, embedder, tmp_path_factory) -> PolicyQA:
+    """The corpus plus the real documents of eval/unseen/docs, added the way a user adds plans:
+    copied into the corpus folder, no manifest entries, indexed incrementally."""
+    settings, _ = built
+    base = tmp_path_factory.mktemp("extended")
+    shutil.copytree(settings.corpus_dir, base / "corpus")
+    shutil.copytree(settings.index_dir, base / "index")
+    for path in UNSEEN_DOCS.glob("*.txt"):
+        shutil.copy(path, base / "corpus" / path.name)
+    qa = PolicyQA(Settings(corpus_dir=base / "corpus", index_dir=base / "index"), embedder)
+    qa.build_index(progress=False)
+    return qa

@@ -114,8 +114,9 @@ def test_term_map_brings_chinese_terms_to_english_questions(analyzer):
 
 def test_english_question_about_an_absent_topic_abstains(qa):
     answer = qa.ask("How many registered nurses does Donghai plan to add in 2021?")
-    assert answer.abstained and answer.reason == "topic_not_mentioned"
-    assert answer.not_mentioned
+    assert (answer.abstained and answer.citations == []) or answer.status.value == "near_miss"
+    unmet = [c["asked"] for c in answer.checks["constraints"] if not c["met"]]
+    assert "护士" in unmet  # the plan never states a figure for nurses
 
 
 def test_unit_demands_and_record_fields_are_read_from_the_question(analyzer):
@@ -126,7 +127,8 @@ def test_unit_demands_and_record_fields_are_read_from_the_question(analyzer):
         "beds",
     ]
     assert analyzer.analyze("东海县2021年孕产妇死亡率目标是多少？").intents.units
-    assert not analyzer.analyze("东海县2021年要建成几个家庭医生工作室？").intents.units
+    assert [u.name for u in analyzer.analyze("东海县2021年要建成几个家庭医生工作室？").intents.units] == ["count"]
+    assert not analyzer.analyze("东海县2021年家庭医生工作室有哪几项任务？").intents.units  # 哪几项 asks for items
     assert "文号" in asked_record_fields("浙江要点的文号是什么")
     assert "公开日期" in asked_record_fields("常州计划是哪天发布的")
     assert not asked_record_fields("常州2020年要出台哪些政策？")

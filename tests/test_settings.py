@@ -26,6 +26,7 @@ WIRING = {
     "sentence_term_weight": ("searcher", "sentence_term_weight"),
     "per_plan_depth": ("searcher", "per_plan_depth"),
     "query_cache_size": ("searcher", "query_cache_size"),
+    "period_bonus": ("searcher", "period_bonus"),
     "sentence_lexical_weight": ("scorer", "lexical_weight"),
     "rank_penalty": ("scorer", "rank_penalty"),
     "figure_bonus": ("scorer", "figure_bonus"),
@@ -40,9 +41,13 @@ WIRING = {
     "english_quote_window": ("extractive", "english_quote_window"),
     "per_plan_leniency": ("extractive", "per_plan_leniency"),
     "min_passage_similarity_zh": ("extractive", "min_passage_similarity_zh"),
-    "topic_mention_share": ("extractive", "topic_mention_share"),
-    "topic_rarest_words": ("extractive", "topic_rarest_words"),
+    "topic_mention_share": ("verifier", "topic_mention_share"),
+    "topic_rarest_words": ("verifier", "topic_rarest_words"),
     "outline_min_share": ("outline", "min_share"),
+    "answer_min_confidence": ("extractive", "min_confidence"),
+    "near_miss_quotes": ("extractive", "near_miss_quotes"),
+    "list_max_sentences": ("extractive", "list_max_sentences"),
+    "entity_max_word_freq": ("verifier", "entity_max_word_freq"),
     "responsibility_lexical_weight": ("responsibilities", "lexical_weight"),
     "responsibility_leniency": ("router.responsibility", "leniency"),
     "compare_passages": ("comparer", "passages"),
@@ -52,7 +57,7 @@ WIRING = {
     "indicator_topic_share": ("comparer", "indicator_topic_share"),
 }
 # Used where the index is opened and built; tested by the index and backend tests.
-NOT_TUNING = {"corpus_dir", "index_dir", "model"}
+NOT_TUNING = {"corpus_dir", "index_dir", "model", "verifier_model"}
 
 
 def _changed(name: str, value: object) -> object:

@@ -10,29 +10,20 @@ it abstains: it says the documents do not clearly answer and lists the nearest p
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..config import Settings
 from ..corpus import record_fields
-from ..index import ChineseTokenizer, PolicyIndex
+from ..index import PolicyIndex
 from ..schema import Answer, Citation, Filters, Hit, Route, Status
 from ..text import squeeze_cjk_spaces
-from . import patterns
-from .question import Question
-from .sentences import HAS_NUMBER, ScoredSentence, SentenceScorer
+from .question import Constraint, Question
+from .sentences import ScoredSentence, SentenceScorer
+from .verify import Verification, Verifier, named_share
 
 FIGURE = re.compile(
     r"\d+(?:\.\d+)?(?:\s*[-—~至]\s*\d+(?:\.\d+)?)?(?:%|‰|/10万|万人|万|亿元|亿|个|家|名|人次|人|元|张|所|项|台|次|岁|天)"
 )
-
-
-def named_share(text: str, groups: Sequence[tuple[Sequence[str], float]]) -> float | None:
-    """Weighted share of the groups (alternative words, weight) that ``text`` names at least
-    one word of; None when there is no weight to share."""
-    total = sum(weight for _, weight in groups)
-    if not total:
-        return None
-    return sum(weight for words, weight in groups if any(w in text for w in words)) / total
 
 
 def abstention_text(question: Question, hits: list[Hit]) -> str:
@@ -52,29 +43,41 @@ def abstention_text(question: Question, hits: list[Hit]) -> str:
     return text
 
 
+@dataclass
+class Candidate:
+    """The sentences an extractive answer would quote, with their verification."""
+
+    verification: Verification
+    sentences: list[ScoredSentence]
+    unmet: list[Constraint]
+
+
 class ExtractiveAnswerer:
-    """Answers a question from hits by quoting sentences, or abstains.
+    """Answers a question from hits by quoting sentences, gives a near miss, or abstains.
 
     Args:
         index: the loaded index.
         scorer: sentence scores for the question.
+        verifier: checks the evidence against the question's constraints and gives the
+            calibrated confidence.
         settings: ``answer_max_sentences``, ``abstain_below_zh``/``_en``,
             ``min_topic_coverage``, ``quote_window_zh``, ``english_quote_window``,
-            ``per_plan_leniency``, ``min_passage_similarity_zh``, ``topic_mention_share``,
-            ``topic_rarest_words`` and ``answer_passages`` are used.
+            ``per_plan_leniency``, ``min_passage_similarity_zh``, ``answer_passages``,
+            ``answer_min_confidence``, ``near_miss_quotes``, ``list_max_sentences`` and
+            ``compare_quote_window`` are used.
     """
 
     def __init__(
         self,
         index: PolicyIndex,
         scorer: SentenceScorer,
+        verifier: Verifier,
         settings: Settings | None = None,
-        tokenizer: ChineseTokenizer | None = None,
     ) -> None:
         settings = settings or Settings()
         self.index = index
         self.scorer = scorer
-        self.tokenizer = tokenizer or index.lexical.tokenizer
+        self.verifier = verifier
         self.passages = settings.answer_passages
         self.max_sentences = settings.answer_max_sentences
         self.abstain_below = (settings.abstain_below_zh, settings.abstain_below_en)
@@ -83,52 +86,90 @@ class ExtractiveAnswerer:
         self.english_quote_window = settings.english_quote_window
         self.per_plan_leniency = settings.per_plan_leniency
         self.min_passage_similarity_zh = settings.min_passage_similarity_zh
-        self.topic_mention_share = settings.topic_mention_share
-        self.topic_rarest_words = settings.topic_rarest_words
+        self.min_confidence = settings.answer_min_confidence
+        self.near_miss_quotes = settings.near_miss_quotes
+        self.list_max_sentences = settings.list_max_sentences
+        self.compare_quote_window = settings.compare_quote_window
 
     def threshold(self, question: Question) -> float:
-        """The abstention threshold for this question's language mix."""
+        """The language-scaled sentence score a clear answer reaches (centres the match signal)."""
         zh_threshold, en_threshold = self.abstain_below
         return en_threshold + (zh_threshold - en_threshold) * question.chinese_share
 
     def missing_topics(self, question: Question, hits: list[Hit]) -> list[str]:
-        """Topic phrases of an English question absent from the top passages, if they weigh most.
-
-        Each phrase weighs as much as its rarest Chinese term (IDF). When the absent
-        phrases carry more than ``1 - min_topic_coverage`` of the weight, the passages
-        are about something else ("infant mortality" asked, only 母婴安全 found): the
-        absent phrases are returned and the answer abstains. Otherwise returns [].
-        """
+        """Topic phrases of an English question absent from the top passages, if they weigh most
+        ("infant mortality" asked, only 母婴安全 found); otherwise []."""
         if not question.phrases or not hits:
             return []
         text = squeeze_cjk_spaces("".join(h.chunk.text for h in hits[: self.passages]))
-        weighted = self.weighted_phrases(question.phrases)
+        weighted = self.verifier.weighted_phrases(question.phrases)
         share = named_share(text, [(terms, weight) for _, terms, weight in weighted])
         if share is not None and share < self.min_topic_coverage:
             return [phrase for phrase, terms, _ in weighted if not any(t in text for t in terms)]
         return []
 
-    def weighted_phrases(self, phrases: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, Sequence[str], float]]:
-        """Each phrase with its weight: the IDF of its rarest Chinese term."""
-        lexical = self.index.lexical
-        return [
-            (phrase, terms, max(lexical.idf(t) for term in terms for t in (lexical.tokenizer.tokenize(term) or [term])))
-            for phrase, terms in phrases
-        ]
+    def select(self, question: Question, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The sentences an answer would quote.
+
+        A comparison: each plan's best sentence, or a close one of that plan that meets the
+        question (its figure in the unit asked for). A list question: every item of the
+        best sentence's section that comes close (the section is the list). Otherwise the
+        best few (English answers also take close runners-up: cross-lingual scores are flatter).
+        """
+        threshold = self.threshold(question)
+        if question.intents.compare:
+            chosen, seen = [], set()
+            for sentence in scored:
+                # Once one plan clearly answers, the others need only come close: their
+                # wording of the same target differs, and a missing plan is a wrong answer.
+                doc_id = sentence.hit.chunk.doc_id
+                if doc_id in seen or sentence.score < threshold - self.per_plan_leniency:
+                    continue
+                seen.add(doc_id)
+                near = [
+                    s
+                    for s in scored
+                    if s.hit.chunk.doc_id == doc_id and s.score >= sentence.score - self.compare_quote_window
+                ]
+                chosen.append(next((s for s in near if self.verifier.meets_all(question, s, scored)), sentence))
+            return chosen or scored[:1]
+        window = self.english_quote_window if question.english else self.quote_window_zh
+        best = scored[0].score
+        chosen = [s for s in scored if s.score >= best - window][: self.max_sentences]
+        if question.intents.listing and not question.intents.needs_figure:
+            trail = scored[0].hit.chunk.section
+            items = [
+                s
+                for s in scored
+                if s.hit.chunk.doc_id == scored[0].hit.chunk.doc_id
+                and s.hit.chunk.section[: len(trail)] == trail
+                and s.score >= threshold - self.per_plan_leniency
+            ]
+            items = list({(s.hit.chunk.doc_id, s.start): s for s in sorted(items, key=lambda s: -s.score)}.values())
+            if len(items) > len(chosen):
+                chosen = sorted(items, key=lambda s: s.start)[: self.list_max_sentences]
+        return chosen
+
+    def candidate(self, question: Question, hits: list[Hit], scored: list[ScoredSentence]) -> Candidate:
+        """What an answer would quote, verified: the sentences, their checks and confidence."""
+        chosen = self.select(question, scored)
+        verification = self.verifier.verify(question, hits, scored, chosen, self.threshold(question))
+        if question.intents.compare:
+            # A comparison keeps each plan whose sentence meets the question.
+            kept = [s for s in chosen if self.verifier.meets_all(question, s, scored)]
+            return Candidate(verification, kept or chosen, [] if kept else verification.unmet)
+        return Candidate(verification, verification.evidence or chosen, verification.unmet)
 
     def answer(
         self, question: Question, hits: list[Hit], applied: Filters | None = None, route: Route = Route.EXTRACTIVE
     ) -> Answer:
-        """Quote the best sentences with citations, or abstain with the nearest passages.
+        """Quote the best sentences with citations; or a near miss; or abstain with the nearest passages.
 
-        A comparison (``question.intents.compare``) quotes the best sentence of every plan
-        whose best sentence clears the threshold, one plan per line. A record question: a
-        record line stating the field is the answer; a label left blank means "not stated".
+        A comparison quotes the best sentence of every plan that meets the question, one
+        plan per line. A record question: a record line stating the field is the answer; a
+        label left blank, or a field the document does not have, means "not stated".
         """
-        per_document = question.intents.compare
-        scored = self.scorer.score(question, hits, per_document)
-        threshold = self.threshold(question)
-        off_topic = not question.english and hits and hits[0].dense_score < self.min_passage_similarity_zh
+        scored = self.scorer.score(question, hits, question.intents.compare)
 
         def reply(text: str, status: Status, citations: list[Citation] | None = None, **extra) -> Answer:
             return Answer(
@@ -136,116 +177,84 @@ class ExtractiveAnswerer:
                 scope=question.scope, **extra,
             )  # fmt: skip
 
-        if not scored or scored[0].score < threshold or off_topic:
-            reason = "off_topic" if off_topic else "weak_evidence"
-            return reply(abstention_text(question, hits), Status.ABSTAINED, reason=reason)
-        missing = [] if per_document else self.missing_topics(question, hits)
-        if missing:
-            terms_of = dict(question.phrases)
-            described = ", ".join(f"{p} ({'/'.join(terms_of[p][:2])})" for p in missing)
-            text = f"The passages closest to this question do not mention {described}. "
+        if not scored:
+            return reply(abstention_text(question, hits), Status.ABSTAINED, reason="no_evidence", confidence=0.0)
+        candidate = self.candidate(question, hits, scored)
+        verification, chosen, unmet = candidate.verification, candidate.sentences, candidate.unmet
+        checks = verification.to_json()
+        if any(c.kind == "record_field" for c in unmet):
+            reason, text = self._record_gap(question, hits)
+            return reply(text + abstention_text(question, hits), Status.ABSTAINED, reason=reason, checks=checks)
+        if unmet:
+            if verification.on_topic:
+                return self._near_miss(question, verification, unmet, reply, checks)
             return reply(
-                text + abstention_text(question, hits), Status.ABSTAINED, not_mentioned=missing,
-                reason="topic_not_mentioned",
+                abstention_text(question, hits), Status.ABSTAINED, reason="constraint_unmet",
+                confidence=verification.confidence, checks=checks,
             )  # fmt: skip
-        if per_document:
-            # Once one plan clearly answers, the others need only come close: their
-            # wording of the same target differs, and a missing plan is a wrong answer.
-            chosen, seen = [], set()
-            for sentence in scored:
-                if sentence.hit.chunk.doc_id not in seen and sentence.score >= threshold - self.per_plan_leniency:
-                    seen.add(sentence.hit.chunk.doc_id)
-                    chosen.append(sentence)
-        else:
-            best = scored[0].score
-            chosen = [s for s in scored if s.score >= best - self.quote_window_zh][: self.max_sentences]
-        gap = self.evidence_gap(question, scored, chosen, hits)
-        if gap:
-            reason, text = gap
-            return reply(text + abstention_text(question, hits), Status.ABSTAINED, reason=reason)
-        if question.english and not per_document:
-            # Cross-lingual sentence scores are flatter than Chinese ones: the sentence
-            # with the figure is often a close runner-up, so English answers quote those too.
-            best = scored[0].score
-            chosen = [s for s in scored if s.score >= best - self.english_quote_window][: self.max_sentences]
+        stated_record = bool(question.intents.record_fields) and not unmet
+        # A record line that states the field asked for answers by itself; other answers
+        # need the calibrated confidence.
+        if verification.confidence < self.min_confidence and not stated_record:
+            missing = [] if question.intents.compare else self.missing_topics(question, hits)
+            text = abstention_text(question, hits)
+            if missing:
+                terms_of = dict(question.phrases)
+                described = ", ".join(f"{p} ({'/'.join(terms_of[p][:2])})" for p in missing)
+                text = f"The passages closest to this question do not mention {described}. " + text
+                reason = "topic_not_mentioned"
+            elif not question.english and hits and hits[0].dense_score < self.min_passage_similarity_zh:
+                reason = "off_topic"
+            else:
+                reason = "weak_evidence"
+            return reply(
+                text, Status.ABSTAINED, reason=reason, not_mentioned=missing, confidence=verification.confidence,
+                checks=checks,
+            )  # fmt: skip
+        citations = self._cite(chosen, hits)
+        text = self.compose(citations, question.english, label_plans=question.intents.compare or question.english)
+        return reply(text, Status.ANSWERED, citations, confidence=verification.confidence, checks=checks)
+
+    @staticmethod
+    def _cite(sentences: list[ScoredSentence], hits: list[Hit]) -> list[Citation]:
         rank_of = {id(h): i for i, h in enumerate(hits)}
-        chosen.sort(key=lambda s: (rank_of[id(s.hit)], s.start))
-        citations = [Citation.of(n, s.hit.document, s.hit.chunk, s.start, s.end) for n, s in enumerate(chosen, start=1)]
-        text = self.compose(citations, question.english, label_plans=per_document or question.english)
-        return reply(text, Status.ANSWERED, citations)
+        ordered = sorted(sentences, key=lambda s: (rank_of.get(id(s.hit), len(hits)), s.start))
+        return [Citation.of(n, s.hit.document, s.hit.chunk, s.start, s.end) for n, s in enumerate(ordered, start=1)]
 
-    def evidence_gap(
-        self, question: Question, scored: list[ScoredSentence], chosen: list[ScoredSentence], hits: list[Hit]
-    ) -> tuple[str, str] | None:
-        """Why the chosen sentences, though close to the question, do not answer it:
-        (reason, message), or None.
-
-        A wrong number is the worst answer, so a question that needs a figure is not
-        answered with a sentence that has none, or one in another unit; a question for a
-        record field the publisher left blank ("文件编号:") is not answered either.
-        """
-        english = question.english
-        units = question.intents.units
-        topic_words = self.topic_words(question)
-        # The figure must come from the closest sentence (before any bonus for holding a
-        # figure) or one that names the topic: an off-topic sentence that happens to hold
-        # a percentage does not answer.
-        closest = max(scored, key=lambda c: c.match)
-        if units and not any(
-            all(u.met_by(c.text) for u in units) and (c is closest or self.mentions(c.text, topic_words))
-            for c in chosen
-        ):
-            return "no_figure_in_unit", (
-                "The closest passages state no figure in the unit asked for. "
-                if english
-                else "最接近的段落中没有给出所问单位的数字。"
-            )
-        if question.intents.needs_figure and not any(HAS_NUMBER.search(c.text) for c in chosen):
-            return "no_figure", (
-                "The closest passages state no figure for this. " if english else "最接近的段落中没有给出相应的数字。"
-            )
-        asked = question.intents.record_fields
-        if asked and not any(record_fields(c.text).get(label) for c in chosen for label in asked):
-            blank = {
-                label
-                for hit in hits[:1]
-                if hit.chunk.is_record
-                for line in hit.chunk.text.splitlines()
-                for label, value in record_fields(line).items()
-                if not value
-            }
-            if blank & set(asked):
-                return "record_field_blank", (
-                    "The document's record does not state this. " if english else "文件的发布信息中没有这一项。"
-                )
-        return None
-
-    def topic_words(self, question: Question) -> list[tuple[Sequence[str], float]]:
-        """What a sentence must mention to be about the question, as (alternatives, weight).
-
-        English: the topic phrases (term map) weighted by IDF, less those that only name
-        the unit ("per 1,000 population" → 每千人口). Chinese: the topic's rarest
-        content words (孕产妇死亡率, not 控制 or 以内, which any target sentence has).
-        """
-        units = question.intents.units
+    def _near_miss(self, question: Question, verification: Verification, unmet, reply, checks) -> Answer:
+        """The topic is in the plans but what the question narrows to is not: say what is
+        missing and quote the nearest statement, never as the answer."""
+        nearest = verification.evidence[: self.near_miss_quotes]
+        citations = self._cite(nearest, verification.evidence)
+        asked = "、".join(dict.fromkeys(c.label for c in unmet))
+        quotes = self.compose(citations, question.english, label_plans=True)
         if question.english:
-            return [
-                (terms, weight)
-                for _, terms, weight in self.weighted_phrases(question.phrases)
-                if not any(unit.met_by(term) for unit in units for term in terms)
-            ]
-        lexical = self.index.lexical
-        words = {
-            t for t in self.tokenizer.tokenize(question.match_text) if len(t) >= 2 and t not in patterns.FORM_WORDS
-        }
-        words = {t for t in words if not any(unit.met_by(t) for unit in units)}
-        rarest = sorted(words, key=lambda t: (-lexical.idf(t), t))[: self.topic_rarest_words]
-        return [([t], lexical.idf(t)) for t in rarest]
+            text = f"Not stated in the plans for what was asked ({asked}). The nearest statement (not an answer):\n"
+        else:
+            text = f"计划未给出符合所问（{asked}）的内容。最接近的表述如下，但并不回答该问题：\n"
+        return reply(
+            text + quotes, Status.NEAR_MISS, citations, reason="near_miss", confidence=verification.confidence,
+            checks=checks,
+        )  # fmt: skip
 
-    def mentions(self, sentence: str, topic_words: list[tuple[Sequence[str], float]]) -> bool:
-        """True when the sentence names enough of the topic (by weight), or there is no topic."""
-        share = named_share(squeeze_cjk_spaces(sentence), topic_words)
-        return share is None or share >= self.topic_mention_share
+    def _record_gap(self, question: Question, hits: list[Hit]) -> tuple[str, str]:
+        """A record field the publisher left blank ("文件编号:") or the document does not have."""
+        asked = set(question.intents.record_fields)
+        blank = {
+            label
+            for hit in hits[:1]
+            if hit.chunk.is_record
+            for line in hit.chunk.text.splitlines()
+            for label, value in record_fields(line).items()
+            if not value
+        }
+        if blank & asked:
+            english = "The document's record does not state this. "
+            return "record_field_blank", english if question.english else "文件的发布信息中没有这一项。"
+        label = question.intents.record_fields[0]
+        if question.english:
+            return "record_field_missing", f"The document does not state its {label}. "
+        return "record_field_missing", f"文件中没有写明{label}。"
 
     def compose(self, citations: list[Citation], english: bool, label_plans: bool) -> str:
         """The answer text: quotes with [n] markers; our own words only as plan labels.

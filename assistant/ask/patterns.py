@@ -48,8 +48,9 @@ QUANTITY = re.compile(
 )
 # Stricter: the question cannot be answered without a figure.
 NEEDS_FIGURE = re.compile(
-    r"多少|几[个家所项名人次万台张座]|比例是|比率是|百分之|数值"
-    r"|how (many|much)|what (share|percentage|proportion|ratio|number|figure)|\bper (\d|thousand|hundred)",
+    r"多少|(?<!哪)几[个家所项名人次万台张座]|比例是|比率是|百分之|数值"
+    r"|how (many|much)|what (share|percentage|proportion|ratio|number|figure)|\bper (\d|thousand|hundred)"
+    r"|\bwhat\b[^?]*\b(?:rate|ratio|percentage|proportion|share|number|amount)\b",
     re.IGNORECASE,
 )
 # A question that names the unit of the figure it wants ("in yuan", "per 100,000", "what
@@ -68,6 +69,21 @@ UNIT_DEMANDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
         re.compile(r"10\s*万|十万"),
     ),
     ("hours", re.compile(r"\bhours?\b|几个?小时|多少小时", re.I), re.compile(r"\d\s*小时")),
+    (
+        "people",
+        re.compile(
+            r"多少(?:万)?(?:人|名|例|户)|(?<!哪)几(?:万)?(?:人|名)|\bhow many (?:\w+ ){0,3}?(?:people|persons|residents|women|men|children|patients|students|doctors|nurses|graduates|elderly|households|workers|employees|holders|babies)\b(?!['’]s)",
+            re.I,
+        ),
+        re.compile(r"\d[\d.,]*\s*(?:万|亿)?\s*(?:人|名|例|户)|\d[\d.]*\s*万|[一二两三四五六七八九十百千万]+(?:人|名)"),
+    ),
+    (
+        "count",
+        re.compile(r"多少(?:个|家|所|项|座|台|辆|支|处|间|批|条|套|种|类)|(?<!哪)几(?:个|家|所|项|座|台|处)", re.I),
+        re.compile(
+            r"\d[\d.,]*\s*(?:万|亿)?\s*(?:个|家|所|项|座|张|台|辆|支|处|间|批|条|套|种|类)|\d[\d.]*\s*万|[一二两三四五六七八九十百千]+[个家所项座张台处]"
+        ),
+    ),
     ("beds", re.compile(r"\bbeds?\b.*\bhow many\b|\bhow many\b.*\bbeds?\b|多少张", re.I), re.compile(r"\d\s*张")),
     (
         "rate",
@@ -85,7 +101,12 @@ UNIT_DEMANDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
 RECORD_FIELD_GROUPS: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
     (("文号", "文件编号"), re.compile(r"文号|文件编号|发文字号")),
     (("索引号",), re.compile(r"索引号")),
-    (("发布机构", "来源", "信息来源"), re.compile(r"发布机构|发文(?:单位|机关)|印发单位|信息来源")),
+    (
+        ("发布机构", "来源", "信息来源"),
+        re.compile(
+            r"发布机构|发文(?:单位|机关)|印发单位|信息来源|(?:哪个|哪家|什么)(?:单位|部门|机关|机构)(?:印发|发布|制定|下发)"
+        ),
+    ),
     (
         ("发布日期", "发布时间", "公开日期", "成文日期", "生成日期"),
         re.compile(
@@ -133,9 +154,103 @@ FORM_PHRASES = frozenset(
         "date of issue", "issue date", "published", "issuing body", "issuing authority", "issuer", "notice",
     }
 )  # fmt: skip
+# Question words: what is asked about, never a term the plans should contain.
+INTERROGATIVE = re.compile(r"哪|几|多少|什么|怎么|怎样|如何|是否|够不够|多长|多久|多大|多高|具体")
 FORM_WORDS = frozenset(
     {
         "多少", "目标", "要求", "达到", "计划", "工作", "要点", "提出", "什么", "哪些", "比例", "比率", "是否", "任务",
         "控制", "以内", "以上", "以下", "提高", "降低", "下降", "实现", "完成", "确保", "力争", "全县", "全市", "全省",
     }
 )  # fmt: skip
+
+# -- what the evidence must also say: qualifiers, programmes, period ---------------------------
+
+# A rank the question narrows to: 三级医院, "tertiary hospitals" (二级及以上 in the plan is not 三级).
+RANK_ZH = re.compile(
+    r"([一二三])级(?:甲等|乙等)?(?=及以上|以上|医|公立|综合|中医|专科|妇幼|甲|乙|水平|标准)|(县级|乡镇级?|村级)(?=医|卫|公立|综合|机构)"
+)
+RANK_EN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\btertiary\b|\bgrade[- ](?:3|iii|three)\b|\blevel[- ](?:3|iii|three)\b", re.I), "三级"),
+    (re.compile(r"\bsecondary\b(?=.*\bhospital)|\bgrade[- ](?:2|ii|two)\b", re.I), "二级"),
+    (re.compile(r"\bcounty[- ]level (?:hospital|medical)", re.I), "县级"),
+]
+# An age the question narrows to: 80岁以上, "over 80", "under 5", "aged 65 and over".
+AGE_ZH = re.compile(r"(\d{1,3})\s*(?:周)?岁")
+AGE_EN = re.compile(
+    r"\b(?:over|above|aged|older than|under|below|younger than|beyond)[\s-]+(?:the age of\s+)?(\d{1,3}|one|two|three|five|six|fourteen|eighteen|sixty|sixty-five|seventy|eighty)s?\b"
+    r"|\b(\d{1,3})\s*(?:years? old|-year-olds?|and (?:over|older|above)|\+)",
+    re.I,
+)
+AGE_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "five": 5,
+    "six": 6,
+    "fourteen": 14,
+    "eighteen": 18,
+    "sixty": 60,
+    "sixty-five": 65,
+    "seventy": 70,
+    "eighty": 80,
+}
+# Per person (人均, 每千人口) or in total (总额, 一共): a figure of the other kind does not answer.
+PER_CAPITA = re.compile(
+    r"人均|每人|每千|每万|\bper[- ](?:capita|person|head|resident)\b|\bper (?:1,?000|10,?000|thousand)\b", re.I
+)
+TOTAL = re.compile(r"总额|总量|总投入|一共|总共|合计|全部加起来|\btotal\b|\baltogether\b|\bin all\b", re.I)
+PER_UNIT = re.compile(r"人均|每(?:个|一个|人|千|万|百|户|村|乡|镇|县|区|所|家)")
+# A horizon year in the question ("到2025年") the evidence must name.
+HORIZON_YEAR = re.compile(r"(?:到|至|by|in)\s*(20\d{2})\s*年?", re.I)
+# A population the question narrows to, with the words a plan uses for it.
+POPULATIONS: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = [
+    (re.compile(r"城市|城镇|城区|\burban\b|\bcity (?:residents|women|dwellers)", re.I), "城市/城镇", ("城市", "城镇", "城区", "城乡")),
+    (re.compile(r"农村|乡村|\brural\b", re.I), "农村", ("农村", "乡村", "城乡")),
+    (re.compile(r"女职工|\bfemale (?:employees|workers|staff)\b", re.I), "女职工", ("女职工",)),
+    (re.compile(r"青年|年轻人|\byouth\b|\byoung people\b", re.I), "青年", ("青年",)),
+    (re.compile(r"大学生|高校毕业生|\bcollege (?:students|graduates)\b|\bgraduates\b", re.I), "高校毕业生", ("高校毕业生", "大学生", "毕业生")),
+    (re.compile(r"残疾|\bdisabled\b|\bdisabilit", re.I), "残疾人", ("残疾",)),
+    (re.compile(r"农民工|\bmigrant workers?\b", re.I), "农民工", ("农民工",)),
+    (re.compile(r"退役军人|\bveterans?\b", re.I), "退役军人", ("退役军人",)),
+    (re.compile(r"护士|\bnurses?\b", re.I), "护士", ("护士", "护理人员")),
+    (re.compile(r"博士后|\bpostdoc", re.I), "博士后", ("博士后",)),
+    (re.compile(r"博士(?!后)|\bPhD\b|\bdoctorate", re.I), "博士", ("博士",)),
+    (re.compile(r"中医(?:医院|院)|\bTCM hospitals?\b|\btraditional Chinese medicine hospitals?\b", re.I), "中医医院", ("中医医院", "中医院")),
+    (re.compile(r"民营|社会办|\bprivate (?:hospitals?|clinics?|medical)", re.I), "民营/社会办", ("民营", "社会办")),
+    (re.compile(r"男性|男职工|\bmen\b|\bmale\b", re.I), "男性", ("男",)),
+]  # fmt: skip
+# A named programme or document the answer must be about.
+NAMED = re.compile(r"《([^》]{2,40})》|“([^”]{2,20})”")
+# Whether a year is asked as achieved (a later report's review answers) or as planned.
+TARGET = re.compile(
+    r"目标|预期|计划|力争|要求|打算|将要|要建|要达|要完成|部署|安排|任务"
+    r"|\btargets?\b|\bgoals?\b|\baims?\b|\bplan(?:s|ned)?\b|\bexpected\b|\bset (?:for|out)\b|\bintends?\b"
+    r"|\bto be\b|\bwill\b|\bshould\b|\bsets?\b",
+    re.I,
+)
+ACHIEVED = re.compile(
+    r"实际|实现了|完成了|取得了|增长了|下降了|提高了|达到了|新增了|减少了|上涨了"
+    r"|\bactually\b|\bachieved\b|\bdid\b|\bwas\b|\bwere\b|\bgrew\b|\brose\b|\bfell\b|\brecorded\b"
+    r"|\bcreated\b|\badded\b|\breached\b|\bin the (?:last|past) year\b",
+    re.I,
+)
+
+# The measure an English question asks for, in the words a plan uses (death rate ≠ incidence).
+MEASURES_EN: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"\bmortality\b|\bdeath rates?\b|\bdeaths? per\b", re.I), ("死亡率",)),
+    (re.compile(r"\bincidence\b|\bnew cases\b", re.I), ("发病率", "发生率")),
+    (re.compile(r"\bprevalence\b", re.I), ("患病率", "流行率")),
+    (re.compile(r"\bvaccination rate|\bimmuni[sz]ation rate|\bcoverage of vaccin", re.I), ("接种率",)),
+    (re.compile(r"\b(?:contract|sign)(?:ing|ed)?[- ]up rate|\bcontracting rate|\bsigning rate", re.I), ("签约率",)),
+    (re.compile(r"\bawareness rate|\bliteracy (?:rate|level)", re.I), ("知晓率", "素养水平", "素养")),
+    (re.compile(r"\bunemployment rate", re.I), ("失业率",)),
+    (re.compile(r"\burbani[sz]ation rate", re.I), ("城镇化率",)),
+    (re.compile(r"\bdeficit ratio|\bdeficit-to-GDP", re.I), ("赤字率",)),
+]
+# Growth asked for: a share or a total does not answer "by how much did it grow".
+GROWTH = re.compile(
+    r"增长|增速|增幅|涨幅|上涨|\bgrowth\b|\bgr[eo]w\b|\bgrown\b|\brise\b|\brose\b|\bincrease[ds]?\b(?! to)", re.I
+)
+GROWTH_WORDS = ("增长", "增速", "增幅", "涨幅", "上涨", "提高", "增加", "下降", "降低")
+# "last year" relative to the report named: the year before it.
+LAST_YEAR = re.compile(r"去年|上年|上一年|前一年|\blast year\b|\bprevious year\b|\bthe year before\b", re.I)

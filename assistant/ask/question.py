@@ -17,7 +17,7 @@ from ..corpus.metadata import NATIONAL
 from ..corpus.regions import Gazetteer
 from ..index.lexical import ChineseTokenizer
 from ..schema import Document, Scope, short_name
-from ..text import chinese_number, chinese_year, cjk_ratio, squeeze_cjk_spaces
+from ..text import DOC_NUMBER, chinese_number, chinese_year, cjk_ratio, squeeze_cjk_spaces
 from . import patterns
 from .terms import TermMap
 
@@ -34,6 +34,23 @@ class UnitDemand:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """Something the evidence must state for the question to be answered, not merely neared.
+
+    ``kind``: "unit", "figure", "record_field", "time", "rank", "age", "population" or
+    "named"; ``label`` says it to the user ("三级", "80岁", "per 100,000", "2024, achieved");
+    ``alternatives`` are the words that state it in a plan.
+    """
+
+    kind: str
+    label: str
+    alternatives: tuple[str, ...] = ()
+    unit: UnitDemand | None = None
+    year: int | None = None
+    period: str | None = None  # "achieved" | "target" (time constraints)
+
+
+@dataclass(frozen=True)
 class Intents:
     """What form of answer the question wants."""
 
@@ -46,6 +63,7 @@ class Intents:
     parts_count: int | None = None  # the number of parts the question states (四项)
     listing: bool = False  # several items wanted ("what are the targets", 有哪些措施)
     compare: bool = False  # about several plans: retrieve per plan
+    period: str | None = None  # a year asked as "achieved" (reviewed later) or "target" (planned)
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,7 @@ class Question:
     terms: tuple[str, ...] = ()
     phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     intents: Intents = field(default_factory=Intents)
+    constraints: tuple[Constraint, ...] = ()  # what the evidence must state (see verify.py)
 
     @property
     def english(self) -> bool:
@@ -75,6 +94,11 @@ class Question:
         return "en" if self.english else "zh"
 
     @property
+    def has_content(self) -> bool:
+        """At least two letters, digits or Chinese characters: "😀🏥", "？？？", "啊" ask nothing."""
+        return sum(1 for ch in self.text if ch.isalnum()) >= 2
+
+    @property
     def match_text(self) -> str:
         """What sentences are matched against: the topic, else the question."""
         return self.topic or self.text
@@ -83,6 +107,18 @@ class Question:
     def plain(cls, text: str) -> Question:
         """A question with no analysis beyond its language (for components used alone)."""
         return cls(text=text.strip(), chinese_share=cjk_ratio(text))
+
+
+_OTHER_DOCUMENT = re.compile(
+    r"《[^》]+》|实施方案|方案|意见|通知|办法|条例|规定|细则|\bimplementation plan\b|\bscheme\b|\bopinions?\b"
+    r"|\bmeasures\b|\bnotice\b|\bregulations?\b|\bcircular\b",
+    re.I,
+)
+
+
+def _names_another_document(question: str) -> bool:
+    """True when the question is about a document the plan cites, not the plan itself."""
+    return bool(_OTHER_DOCUMENT.search(question))
 
 
 def asked_record_fields(question: str, terms: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
@@ -151,10 +187,10 @@ class QuestionAnalyzer:
                 regions.append(region)
             else:
                 unavailable.append(region)
+        # A year inside a document number (遂府办函〔2021〕44号) dates that document, not a plan.
+        dated = DOC_NUMBER.sub(lambda m: " " * len(m.group(0)), question)
         years = [
-            int(m.group(1))
-            for m in patterns.YEAR.finditer(question)
-            if not patterns.BASELINE.search(question[: m.start()])
+            int(m.group(1)) for m in patterns.YEAR.finditer(dated) if not patterns.BASELINE.search(dated[: m.start()])
         ]
         years += [chinese_year(y) for y in patterns.CN_YEAR.findall(question)]
         candidates = [d for d in self.documents if not regions or any(r in d.region_chain for r in regions)]
@@ -196,6 +232,7 @@ class QuestionAnalyzer:
             unavailable=tuple(unavailable),
             compare=compare,
         )
+        intents = self._intents(question, share, terms, compare)
         return Question(
             text=question,
             chinese_share=share,
@@ -203,7 +240,8 @@ class QuestionAnalyzer:
             topic=topic,
             terms=terms,
             phrases=phrases,
-            intents=self._intents(question, share, terms, compare),
+            intents=intents,
+            constraints=self._constraints(question, intents, scope, share),
         )
 
     @staticmethod
@@ -224,7 +262,82 @@ class QuestionAnalyzer:
             parts_count=int(count) if count is not None else None,
             listing=bool(patterns.LIST.search(question)),
             compare=compare,
+            period="target"
+            if patterns.TARGET.search(question)
+            else "achieved"
+            if patterns.ACHIEVED.search(question)
+            else None,
         )
+
+    def _constraints(self, question: str, intents: Intents, scope: Scope, share: float) -> tuple[Constraint, ...]:
+        """What the evidence must state: the units, a figure, a record field, a year as
+        achieved or planned, a horizon year, per person or in total, the measure asked for
+        (死亡率, not 发病率), and the ranks, ages, populations and named programmes the
+        question narrows to."""
+        squeezed = squeeze_cjk_spaces(question)
+        found: list[Constraint] = [Constraint("unit", u.name, unit=u) for u in intents.units]
+        if intents.needs_figure and not intents.units:
+            found.append(Constraint("figure", "a figure"))
+        if intents.record_fields:
+            if _names_another_document(squeezed) and set(intents.record_fields) & {"文号", "文件编号"}:
+                # "the document number of Suining's implementation plan for …": a cited document's.
+                found.append(Constraint("doc_number", "文号 of the document named"))
+            else:
+                found.append(Constraint("record_field", "/".join(intents.record_fields[:2]), intents.record_fields))
+        if intents.record_fields:
+            pass  # a question about the document itself (its date, its 文号) is not about a year's work
+        elif len(scope.years) == 1 and not intents.compare and patterns.LAST_YEAR.search(question):
+            # "Guangdong's R&D spending last year, according to its 2023 report": 2022, achieved.
+            found.append(
+                Constraint("time", f"{scope.years[0] - 1}, achieved", year=scope.years[0] - 1, period="achieved")
+            )
+        elif intents.period and len(scope.years) == 1 and not intents.compare:
+            year = scope.years[0]
+            label = f"{year}, {'achieved' if intents.period == 'achieved' else 'planned'}"
+            found.append(Constraint("time", label, year=year, period=intents.period))
+        for year in dict.fromkeys(int(y) for y in patterns.HORIZON_YEAR.findall(squeezed)):
+            if year not in scope.years and not any(d.year == year for d in self.documents):
+                found.append(Constraint("year", f"{year}", (f"{year}",)))
+        if patterns.PER_CAPITA.search(question):
+            found.append(
+                Constraint("per_capita", "per person", ("人均", "每人", "每千", "每万", "每十万", "/10万", "‰"))
+            )
+        elif patterns.TOTAL.search(question):
+            found.append(Constraint("total", "in total"))
+        if not intents.listing:
+            # The measure asked for: a 发病率 does not answer a question about a 死亡率, a share
+            # does not answer "by how much did it grow".
+            if share >= 0.5:
+                measures = [t for t in self.tokenizer.tokenize(squeezed) if len(t) >= 2 and t.endswith("率")]
+                alternatives = tuple(dict.fromkeys(m if len(m) <= 3 else m[-3:] for m in measures))
+            else:
+                alternatives = tuple(
+                    w for pattern, words in patterns.MEASURES_EN if pattern.search(question) for w in words
+                )
+            if alternatives:
+                found.append(Constraint("measure", "/".join(alternatives[:3]), alternatives))
+            if patterns.GROWTH.search(question) and intents.needs_figure | bool(intents.units):
+                found.append(Constraint("growth", "growth", patterns.GROWTH_WORDS))
+        ranks = [m.group(1) or m.group(2) for m in patterns.RANK_ZH.finditer(squeezed)]
+        ranks = [f"{r}级" if len(r) == 1 else r for r in ranks]
+        ranks += [rank for pattern, rank in patterns.RANK_EN if pattern.search(question)]
+        for rank in dict.fromkeys(ranks):
+            found.append(Constraint("rank", rank, (rank,)))
+        ages = [m.group(1) for m in patterns.AGE_ZH.finditer(squeezed)]
+        ages += [m.group(1) or m.group(2) for m in patterns.AGE_EN.finditer(question)]
+        for age in dict.fromkeys(str(patterns.AGE_WORDS.get(a.lower(), a)) for a in ages if a):
+            found.append(Constraint("age", f"{age}岁", (age,)))
+        for pattern, label, words in patterns.POPULATIONS:
+            if pattern.search(question):
+                found.append(Constraint("population", label, words))
+        for match in patterns.NAMED.finditer(squeezed):
+            name = match.group(1) or match.group(2)
+            # A quoted name binds the answer only when the plans use it (not a user's own label)
+            # and it is not the plan's own title.
+            own_title = any(name in d.title or d.title in name for d in self.documents if d.title)
+            if not own_title and (match.group(1) or any(name in d.text for d in self.documents)):
+                found.append(Constraint("named", name, (name,)))
+        return tuple(found)
 
     def _chinese_mentions(self, question: str) -> list[tuple[int, str]]:
         """(offset, name) of region names in the question that are words of their own.

@@ -41,7 +41,8 @@ class HybridSearcher:
         index: the loaded index.
         embedder: the query embedder; must be the model the index was built with.
         settings: ``lexical_weight``, ``expansion_weight``, ``sentence_weight``,
-            ``sentence_term_weight``, ``per_plan_depth`` and ``query_cache_size`` are used.
+            ``sentence_term_weight``, ``per_plan_depth``, ``query_cache_size`` and ``period_bonus``
+            are used.
     """
 
     def __init__(self, index: PolicyIndex, embedder: Embedder, settings: Settings | None = None) -> None:
@@ -54,6 +55,7 @@ class HybridSearcher:
         self.sentence_term_weight = settings.sentence_term_weight
         self.per_plan_depth = settings.per_plan_depth
         self.query_cache_size = settings.query_cache_size
+        self.period_bonus = settings.period_bonus
         # Sentence rows are stored chunk by chunk; their boundaries let numpy take the
         # best sentence of every chunk in one pass.
         owners = np.array([s.chunk for s in index.sentences], dtype=np.int64)
@@ -173,17 +175,22 @@ class HybridSearcher:
         topic: str | None = None,
         expansion: Sequence[str] = (),
         records: bool = False,
+        period: tuple[int, str] | None = None,
     ) -> list[Hit]:
         """Top ``k`` hits for ``query`` among the chunks ``filters`` allow.
 
         ``topic`` and ``expansion``: see :meth:`score`. ``records`` lets the publisher's
         record chunks (section 文件信息) compete; leave it off unless the question asks
-        for a record field.
+        for a record field. ``period`` (year, "achieved" or "target") lifts the passages
+        about that year in that sense by ``period_bonus``: a later report's review for what
+        was achieved, the year's own plan for what is planned.
         """
         rows = self.candidates(filters, records)
         if not len(rows) or not query.strip():
             return []
         fused, dense, lexical = self.score(query, rows, topic, expansion)
+        if period and self.period_bonus:
+            fused = fused + self.period_bonus * self._in_period(rows, *period)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
         for rank, position in enumerate(order, start=1):

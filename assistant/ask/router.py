@@ -96,6 +96,9 @@ class Router:
     def _respond(self, routed: RoutedQuestion) -> Answer:
         question, decision, k = routed.question, routed.decision, routed.k
         applied = decision.applied
+        if not question.has_content:
+            text = "请就这些卫生健康工作计划提问。Please ask a question about the plans."
+            return Answer(question.text, text, Status.ABSTAINED, [], [], route=Route.EXTRACTIVE, reason="no_content")
         if decision.conflict:
             return self._conflict(question, decision)
         if question.intents.responsibility:

@@ -23,7 +23,18 @@ from .question import Question
 from .retrieval import HybridSearcher
 
 DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?\s*$")
-HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
+FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+# Dates and years are when, not how many: they do not make a sentence state a figure.
+_NOT_A_FIGURE = re.compile(
+    r"(?:19|20)\d{2}\s*(?:年|-\d)|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月|第\s*\d+"
+    r"|\d+\s*(?:[-—~～至到]\s*\d+\s*)?周?岁"  # ages qualify a population: "35-64岁农村妇女"
+)
+_FIGURE_WORDS = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
+
+
+def has_figure(sentence: str) -> bool:
+    """True when a sentence states a number other than a date, a year or an age."""
+    return bool(_FIGURE_WORDS.search(_NOT_A_FIGURE.sub(" ", sentence)))
 
 
 @dataclass
@@ -48,15 +59,20 @@ def is_quotable(sentence: str) -> bool:
         return True
     body = sentence.rstrip("。")
     if marker_family(sentence) and ("。" not in body) and len(body) <= 40:
-        # "8. 全县…发病率确保控制在120/10万以内" is a heading that states a target: quotable.
-        return bool(re.search(r"\d", re.sub(r"^\s*[（(]?\s*\d+\s*[.．、)）]", "", body)))
+        # "8. 全县…发病率确保控制在120/10万以内" is a heading that states a target: quotable;
+        # "三、2024年政府工作任务" is a heading with a year, not a figure.
+        return has_figure(re.sub(r"^\s*[（(]?\s*\d+\s*[.．、)）]", "", body))
+    if FULL_DATE.search(sentence) and len(sentence) <= 60:
+        # "——2024年3月5日在第十四届全国人民代表大会第二次会议上": a title block's dateline.
+        return True
     return not (len(sentence) < 40 and not sentence.endswith(("。", "！", "？", "）", ")")))
 
 
 def states_record_field(sentence: str, fields: tuple[str, ...] | set[str]) -> bool:
     """True when a record line states one of ``fields`` (a notice's signature date is its 成文日期)."""
+    # A notice's signature date is its 成文日期 — a whole date: "（2022年1月）" names no day.
     return any(record_fields(sentence).get(label) for label in fields) or (
-        "成文日期" in fields and bool(DATE_LINE.match(sentence))
+        "成文日期" in fields and bool(DATE_LINE.match(sentence)) and bool(FULL_DATE.search(sentence))
     )
 
 
@@ -130,7 +146,7 @@ class SentenceScorer:
                     words = squeeze_cjk_spaces(quote)
                     overlap = sum(1 for t in query_tokens if t in words) / len(query_tokens)
                 score = match = float(similarity) + lexical_weight * overlap + penalty
-                if intents.quantity and HAS_NUMBER.search(quote):
+                if intents.quantity and has_figure(quote):
                     score += self.figure_bonus
                 if intents.units and all(u.met_by(quote) for u in intents.units):
                     score += self.unit_bonus
@@ -139,4 +155,8 @@ class SentenceScorer:
                     score += self.record_field_bonus
                 scored.append(ScoredSentence(hit, sentence.start, sentence.end, quote, score, match))
         scored.sort(key=lambda s: -s.score)
-        return scored
+        # Chunks split with an overlap share a sentence: keep its best-scored copy.
+        unique: dict[tuple[str, int], ScoredSentence] = {}
+        for sentence in scored:
+            unique.setdefault((sentence.hit.chunk.doc_id, sentence.start), sentence)
+        return list(unique.values())

@@ -42,7 +42,7 @@ RECORD_SECTION = "文件信息"
 
 # A heading that looks back at an earlier year: its section states what was done, not planned.
 _REVIEW = re.compile(
-    r"回顾|过去一年|过去五年|过去的一年|上一年|去年|一年来|工作总结|总结|\d{4}\s*年(?:主要)?工作(?:情况|成效|成绩)"
+    r"回顾|过去一年|过去五年|过去的一年|上一年|去年|一年来|工作总结|\d{4}\s*年(?:主要)?工作(?:情况|成效|成绩)"
     r"|取得的(?:成绩|成效)|主要成效"
 )
 

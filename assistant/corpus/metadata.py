@@ -81,6 +81,7 @@ class Evidence:
     value: object
     evidence: str
     confidence: float
+    chain: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {"evidence": self.evidence, "confidence": round(self.confidence, 2)}
@@ -115,12 +116,16 @@ class MetadataReader:
         inferred: list[str] = []
         provenance: dict[str, dict] = {}
         for key, found in guessed.items():
+            if key == "region_parent":
+                if "region" in inferred and not entry.get("region_parent") and found.value:
+                    entry[key] = found.value  # which 鼓楼区: the one in the city the text names
+                continue
             if entry.get(key) in (None, "") and found.value not in (None, "", []):
                 entry[key] = found.value
                 inferred.append(key)
                 provenance[key] = found.to_json()
         for key in entry:
-            if key not in inferred and key in guessed:
+            if key not in inferred and key in guessed and key != "region_parent":
                 provenance[key] = {"evidence": "manifest", "confidence": 1.0}
         region_name = entry.get("region") or ""
         if region_name == NATIONAL:
@@ -168,6 +173,7 @@ class MetadataReader:
         year = self._year(title, head, text)
         issuer = self._issuer(issuer_text, issuer_why, region, head, national)
         published = self._published(head)
+        parent = Evidence(region.chain[1] if len(region.chain) > 1 else None, region.evidence, region.confidence)
         return {
             "title": title,
             "year": year,
@@ -175,6 +181,7 @@ class MetadataReader:
             "issuer": issuer,
             "published": published,
             "region": region,
+            "region_parent": parent,
             "level": level,
         }
 
@@ -340,7 +347,9 @@ class MetadataReader:
         strong = candidates.strong.get(chain, 0.0)
         why = "; ".join(dict.fromkeys(candidates.reasons.get(chain, [])))
         confidence = 0.95 if strong >= 4 else 0.8 if strong else min(0.75, 0.35 + 0.1 * weight)
-        return Evidence(chain[0], why or "place names in the text", confidence)
+        found = Evidence(chain[0], why or "place names in the text", confidence)
+        found.chain = chain  # homonyms (鼓楼区 in four cities) are told apart by the parent
+        return found
 
     def _best(self, candidates: _Candidates, level_hint: str | None) -> tuple[tuple[str, ...], float] | None:
         """The best candidate; a scope word (全县) lifts a lower-level candidate to that level

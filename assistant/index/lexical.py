@@ -55,6 +55,14 @@ class ChineseTokenizer:
             bounds.update((start, end))
         return bounds
 
+    def word_frequency(self, word: str) -> int:
+        """How common ``word`` is in jieba's general dictionary (0 when it is not a dictionary word).
+
+        Everyday words (孩子, 远处) are frequent; the names of programmes and rare terms
+        (岐黄, 签约率) are not.
+        """
+        return int(self._jieba.FREQ.get(word) or 0)
+
     def tokenize(self, text: str) -> list[str]:
         tokens = []
         for token in self._jieba.cut_for_search(text.lower()):

@@ -308,6 +308,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from .evaluation.calibrate import collect, fit, write_model
+
+    paths = [Path(g) for g in args.gold]
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"gold file not found: {path}")
+    questions = [q for path in paths for q in load_gold(path)]
+    if args.add_docs:
+        from ..pipeline import PolicyQA
+        from .evaluation import extended_corpus
+
+        with extended_corpus(_settings(args), Path(args.add_docs)) as settings:
+            samples = collect(PolicyQA.open(settings, progress=not args.quiet), questions, args.k)
+    else:
+        samples = collect(_open(args), questions, args.k)
+    model = fit(samples, folds=args.folds, abstain_cost=args.abstain_cost)
+    out = Path(args.out) if args.out else Path(str(resources.files("assistant") / "data" / "verifier.json"))
+    write_model(model, out, fitted_on=", ".join(p.name for p in paths))
+    cv = model["cross_validation"]
+    print(
+        f"{out}: fitted on {cv['samples']} candidate answers ({cv['right_candidates']} right) from {len(paths)} set(s)"
+    )
+    print(
+        f"  threshold {model['threshold']:.2f} (put it in Settings.answer_min_confidence; POLICYQA_ANSWER_MIN_CONFIDENCE overrides)"
+    )
+    print(
+        f"  out of fold: answered {cv['answered_right']} right / {cv['answered_wrong']} wrong; "
+        f"withheld {cv['withheld_right']} right / {cv['withheld_wrong']} wrong; Brier {cv['brier']}"
+    )
+    return 0
+
+
 def _topic(args: argparse.Namespace, what: str) -> str:
     topic = " ".join(args.topic or []).strip()
     if not topic:
@@ -548,6 +583,22 @@ def build_parser() -> argparse.ArgumentParser:
         "corpus and index); a metadata.json beside DIR is scored too (e.g. eval/unseen/docs)",
     )
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser(
+        "calibrate",
+        parents=[common],
+        help="fit the answer decision on gold sets",
+        description="Fit the calibrated answer decision (a logistic regression over the verification "
+        "signals) with k-fold cross-validation on one or more gold sets, and write it where "
+        "policyqa reads it (assistant/data/verifier.json) or to --out.",
+    )
+    p.add_argument("--gold", action="append", required=True, help="a gold file; repeatable")
+    p.add_argument("--out", metavar="FILE", help="where to write the model (default: the bundled one)")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--abstain-cost", type=float, default=1.0, help="cost of withholding a right answer (wrong: 1)")
+    p.add_argument("--add-docs", metavar="DIR", help="calibrate over the corpus plus the plan files in DIR")
+    p.add_argument("-k", type=int, default=5, help="passages retrieved (default 5)")
+    p.set_defaults(func=cmd_calibrate)
+
     p = sub.add_parser(
         "compare",
         parents=[common, filters],

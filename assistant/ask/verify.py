@@ -1,0 +1,362 @@
+"""Verification: does the quoted evidence meet what the question asks for, and how sure is the answer?
+
+A wrong figure from the wrong plan is the worst answer. Before an extractive answer is
+shown, :class:`Verifier` checks the candidate sentences against every constraint the
+question states (:class:`~.question.Constraint`: a unit, a figure, a rank, an age, a
+population, a named programme, a year and whether it asks what was *achieved* or what is
+*planned*, a record field) and computes the relevance signals the ranking already has
+(sentence match, passage similarity, topic coverage, margin to the runner-up).
+
+One decision follows (:meth:`Verifier.decide`):
+
+- a constraint the evidence does not meet → **near miss** ("计划未给出…；最接近的是…")
+  when the evidence is on the question's topic, else **abstained**;
+- otherwise the calibrated model (:class:`Calibration`, a logistic regression over the
+  signals, fitted with cross-validation by ``policyqa calibrate``) gives the probability
+  that the answer is right; under ``answer_min_confidence`` → **abstained**, else
+  **answered**, and the probability is shown as the answer's confidence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ..corpus import record_fields
+from ..index import PolicyIndex
+from ..schema import Hit
+from ..text import DOC_NUMBER, squeeze_cjk_spaces
+from . import patterns
+from .question import Constraint, Question
+from .sentences import ScoredSentence, has_figure, states_record_field
+
+# The signals of the decision. The last three are the hand-set gates of earlier versions
+# (best sentence under the answer threshold; a Chinese question's best passage under
+# min_passage_similarity_zh; an English question's topic phrases under min_topic_coverage),
+# kept as signals so that the fitted model, not a fixed rule, weighs them.
+FEATURES = (
+    "match_margin", "dense_top", "english", "dense_english", "topic_share", "coverage", "score_gap", "absent_terms",
+    "below_threshold", "off_topic_zh", "topic_missing_en",
+)  # fmt: skip
+
+
+def named_share(text: str, groups: Sequence[tuple[Sequence[str], float]]) -> float | None:
+    """Weighted share of the groups (alternative words, weight) that ``text`` names at least
+    one word of; None when there is no weight to share."""
+    total = sum(weight for _, weight in groups)
+    if not total:
+        return None
+    return sum(weight for words, weight in groups if any(w in text for w in words)) / total
+
+
+@dataclass
+class Check:
+    """One constraint of the question against the evidence."""
+
+    constraint: Constraint
+    met: bool
+
+    def to_json(self) -> dict:
+        return {"kind": self.constraint.kind, "asked": self.constraint.label, "met": self.met}
+
+
+@dataclass
+class Verification:
+    """What the evidence meets, the signals, and the calibrated confidence."""
+
+    checks: list[Check]
+    features: dict[str, float]
+    confidence: float
+    on_topic: bool
+    evidence: list[ScoredSentence] = field(default_factory=list)  # the sentences that best meet the constraints
+
+    @property
+    def unmet(self) -> list[Constraint]:
+        return [c.constraint for c in self.checks if not c.met]
+
+    def to_json(self) -> dict:
+        return {
+            "constraints": [c.to_json() for c in self.checks],
+            "signals": {k: round(v, 4) for k, v in self.features.items()},
+            "confidence": round(self.confidence, 3),
+        }
+
+
+class Calibration:
+    """A logistic regression over the verification signals: P(the extractive answer is right).
+
+    Loaded from a JSON file written by ``policyqa calibrate`` ({"features", "mean", "scale",
+    "weights", "bias", "fitted_on"}); the bundled one is ``assistant/data/verifier.json``.
+    """
+
+    def __init__(self, features: Sequence[str], mean, scale, weights, bias: float, fitted_on: str = "") -> None:
+        if list(features) != list(FEATURES):
+            raise ValueError(f"the calibration model has features {list(features)}, this policyqa uses {FEATURES}")
+        self.mean, self.scale, self.weights, self.bias = list(mean), list(scale), list(weights), float(bias)
+        self.fitted_on = fitted_on
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Calibration:
+        if path:
+            text = Path(path).read_text(encoding="utf-8")
+        else:
+            text = (resources.files("assistant") / "data" / "verifier.json").read_text(encoding="utf-8")
+        data = json.loads(text)
+        return cls(
+            data["features"], data["mean"], data["scale"], data["weights"], data["bias"], data.get("fitted_on", "")
+        )
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(
+            w * (features[name] - m) / s
+            for name, w, m, s in zip(FEATURES, self.weights, self.mean, self.scale, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class Verifier:
+    """Checks candidate evidence against a question's constraints and scores its reliability.
+
+    Args:
+        index: the loaded index (IDF for topic words).
+        calibration: the fitted model.
+        tokenizer: Chinese tokenizer (the index's).
+        topic_rarest_words, topic_mention_share, min_topic_coverage, passages: see Settings.
+    """
+
+    def __init__(
+        self,
+        index: PolicyIndex,
+        calibration: Calibration,
+        topic_rarest_words: int,
+        topic_mention_share: float,
+        passages: int,
+        entity_max_word_freq: int,
+        min_passage_similarity_zh: float,
+        min_topic_coverage: float,
+    ) -> None:
+        self.index = index
+        self.calibration = calibration
+        self.tokenizer = index.lexical.tokenizer
+        self.topic_rarest_words = topic_rarest_words
+        self.topic_mention_share = topic_mention_share
+        self.passages = passages
+        self.entity_max_word_freq = entity_max_word_freq
+        self.min_passage_similarity_zh = min_passage_similarity_zh
+        self.min_topic_coverage = min_topic_coverage
+
+    # -- topic words -----------------------------------------------------------------------
+
+    def weighted_phrases(self, phrases: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, Sequence[str], float]]:
+        """Each English topic phrase with its weight: the IDF of its rarest Chinese term."""
+        lexical = self.index.lexical
+        return [
+            (phrase, terms, max(lexical.idf(t) for term in terms for t in (lexical.tokenizer.tokenize(term) or [term])))
+            for phrase, terms in phrases
+        ]
+
+    def topic_words(self, question: Question) -> list[tuple[Sequence[str], float]]:
+        """What a sentence must mention to be about the question, as (alternatives, weight).
+
+        English: the topic phrases (term map) weighted by IDF, less those that only name
+        the unit. Chinese: the topic's rarest content words (孕产妇死亡率, not 控制 or 以内).
+        """
+        units = question.intents.units
+        if question.english:
+            return [
+                (terms, weight)
+                for _, terms, weight in self.weighted_phrases(question.phrases)
+                if not any(unit.met_by(term) for unit in units for term in terms)
+            ]
+        lexical = self.index.lexical
+        words = {
+            t for t in self.tokenizer.tokenize(question.match_text) if len(t) >= 2 and t not in patterns.FORM_WORDS
+        }
+        words = {t for t in words if not any(unit.met_by(t) for unit in units)}
+        rarest = sorted(words, key=lambda t: (-lexical.idf(t), t))[: self.topic_rarest_words]
+        return [([t], lexical.idf(t)) for t in rarest]
+
+    def mentions(self, sentence: str, topic_words: list[tuple[Sequence[str], float]]) -> bool:
+        share = named_share(squeeze_cjk_spaces(sentence), topic_words)
+        return share is None or share >= self.topic_mention_share
+
+    # -- constraints -----------------------------------------------------------------------
+
+    def meets(self, constraint: Constraint, sentence: ScoredSentence, closest: ScoredSentence, topic_words) -> bool:
+        """Whether one candidate sentence meets one constraint of the question."""
+        text = squeeze_cjk_spaces(sentence.text)
+        kind = constraint.kind
+        on_topic = sentence is closest or self.mentions(sentence.text, topic_words)
+        if kind == "unit":
+            return constraint.unit.met_by(sentence.text) and on_topic
+        if kind == "figure":
+            return has_figure(sentence.text) and on_topic
+        if kind == "record_field":
+            return states_record_field(sentence.text, set(constraint.alternatives))
+        if kind == "doc_number":
+            return bool(DOC_NUMBER.search(text))
+        if kind == "time":
+            return self._meets_time(constraint, sentence)
+        if kind == "total":
+            return not patterns.PER_UNIT.search(text)
+        if kind == "age":
+            age = re.escape(constraint.alternatives[0])
+            pattern = rf"(?<![\d.]){age}\s*(?:[-—~～至到]\s*\d+\s*)?周?岁|\d\s*[-—~～至到]\s*{age}\s*周?岁"
+            return bool(re.search(pattern, text))
+        if kind == "named":
+            # The programme is named in the sentence or in the heading of its section.
+            trail = "".join(sentence.hit.chunk.section)
+            return any(word in text or word in trail for word in constraint.alternatives)
+        return any(word in text for word in constraint.alternatives)
+
+    def absent_terms(self, question: Question, hits: list[Hit]) -> list[str]:
+        """Rare words of the question (terms, names: 岐黄, not 孩子) that the plans the answer
+        would come from never mention: the plans do not cover that. Words jieba does not
+        know (frequency 0) are left out: they are as often its own joins (要建) as names."""
+        if not hits:
+            return []
+        texts = [squeeze_cjk_spaces(d.text) for d in {h.document.doc_id: h.document for h in hits}.values()]
+        if question.english:
+            candidates = [list(terms) for _, terms in question.phrases]
+        else:
+            words = self.tokenizer.tokenize(question.match_text)
+            candidates = [
+                [w]
+                for w in words
+                if len(w) >= 2
+                and w not in patterns.FORM_WORDS
+                and not patterns.INTERROGATIVE.search(w)
+                and not any(w != other and w in other for other in words)  # whole words, not their parts
+                and 0 < self.tokenizer.word_frequency(w) < self.entity_max_word_freq
+                and not w.isascii()
+            ]
+        return [group[0] for group in candidates if group and not any(t in text for t in group for text in texts)]
+
+    @staticmethod
+    def _meets_time(constraint: Constraint, sentence: ScoredSentence) -> bool:
+        """A year asked as achieved needs a statement about that year looking back (a later
+        report's review); asked as planned, the plan of that year. A sentence that names
+        only other years is about them."""
+        year = constraint.year
+        chunk, document = sentence.hit.chunk, sentence.hit.document
+        named = {int(y) for y in patterns.YEAR.findall(sentence.text)}
+        if named and year not in named and not any(y > year for y in named if constraint.period == "target"):
+            # "预计2022年…" answers nothing about 2023; "到2025年" may hold a plan's target.
+            return False
+        if constraint.period == "achieved":
+            return chunk.about_year == year or (year in named and (document.year or 0) > year)
+        return (document.year == year and chunk.about_year is None) or year in named
+
+    def meets_all(self, question: Question, sentence: ScoredSentence, scored: list[ScoredSentence]) -> bool:
+        """Whether one sentence meets every constraint of the question."""
+        topic_words = self.topic_words(question)
+        closest = max(scored, key=lambda c: c.match)
+        return all(self.meets(c, sentence, closest, topic_words) for c in question.constraints)
+
+    def verify(
+        self,
+        question: Question,
+        hits: list[Hit],
+        scored: list[ScoredSentence],
+        chosen: list[ScoredSentence],
+        threshold: float,
+    ) -> Verification:
+        """Check ``chosen`` (and near runners-up) against the question; compute the signals.
+
+        ``threshold`` is the language-scaled score of a clear answer; the match signal is
+        measured from it.
+        """
+        topic_words = self.topic_words(question)
+        closest = max(scored, key=lambda c: c.match)
+        constraints = list(question.constraints)
+        evidence = list(chosen)
+        checks: list[Check] = []
+        absent = self.absent_terms(question, hits)
+        if constraints:
+            # The evidence must meet every constraint in one sentence (the figure must be
+            # the one for the asked population, year and unit), chosen or a close runner-up;
+            # the sentences quoted are those that do (else the nearest, for a near miss).
+            pool = chosen + [s for s in scored[: 3 * len(chosen) + 6] if s not in chosen]
+            meeting: list[ScoredSentence] = []
+            best_sentence, best_met = None, -1
+            for sentence in pool:
+                met = [self.meets(c, sentence, closest, topic_words) for c in constraints]
+                if all(met):
+                    meeting.append(sentence)
+                if sum(met) > best_met:
+                    best_sentence, best_met = sentence, sum(met)
+                    checks = [Check(c, m) for c, m in zip(constraints, met, strict=True)]
+            if meeting:
+                checks = [Check(c, True) for c in constraints]
+                evidence = meeting[: max(len(chosen), 1)]
+            elif best_sentence is not None:
+                evidence = [best_sentence, *(s for s in chosen if s is not best_sentence)][: max(len(chosen), 1)]
+        features = self.features(question, hits, scored, evidence or chosen, topic_words, threshold)
+        features["absent_terms"] = float(min(2, len(absent)))
+        features["below_threshold"] = float(features["match_margin"] < 0)
+        features["off_topic_zh"] = float(
+            not question.english and features["dense_top"] < self.min_passage_similarity_zh
+        )
+        features["topic_missing_en"] = float(question.english and features["topic_share"] < self.min_topic_coverage)
+        threshold_margin = features["match_margin"]
+        on_topic = threshold_margin >= 0 and features["topic_share"] >= 0.5
+        return Verification(checks, features, self.calibration.probability(features), on_topic, evidence)
+
+    def features(
+        self,
+        question: Question,
+        hits: list[Hit],
+        scored: list[ScoredSentence],
+        chosen: list[ScoredSentence],
+        topic_words,
+        threshold: float,
+    ) -> dict[str, float]:
+        """The signals the decision is calibrated on (see FEATURES; ``absent_terms`` is added by verify)."""
+        best = scored[0]
+        closest = max(scored, key=lambda c: c.match)
+        runner_up = next((s for s in scored[1:] if s.hit.chunk.chunk_id != best.hit.chunk.chunk_id), None)
+        if question.english and question.phrases:
+            text = squeeze_cjk_spaces("".join(h.chunk.text for h in hits[: self.passages]))
+            share = named_share(text, [(terms, weight) for _, terms, weight in self.weighted_phrases(question.phrases)])
+        elif question.english:
+            share = 0.0  # no topic phrase the term map knows: nothing shows the passages are on topic
+        else:
+            share = named_share(squeeze_cjk_spaces("".join(c.text for c in chosen)), topic_words)
+        english = 1.0 if question.english else 0.0
+        dense = float(hits[0].dense_score) if hits else 0.0
+        return {
+            "match_margin": closest.match - threshold,
+            "dense_top": dense,
+            "english": english,
+            "dense_english": dense * english,
+            "topic_share": 1.0 if share is None else share,
+            "coverage": self.coverage(question, chosen),
+            "score_gap": best.score - runner_up.score if runner_up else 0.1,
+        }
+
+    def coverage(self, question: Question, chosen: list[ScoredSentence]) -> float:
+        """IDF-weighted share of the question's content words (an English question's Chinese
+        terms) that the quoted sentences contain: details the evidence lacks pull it down."""
+        text = squeeze_cjk_spaces("".join(c.text for c in chosen))
+        lexical = self.index.lexical
+        if question.english:
+            words = {t for t in question.terms if len(t) >= 2}
+        else:
+            words = {
+                t for t in self.tokenizer.tokenize(question.match_text) if len(t) >= 2 and t not in patterns.FORM_WORDS
+            }
+        total = sum(lexical.idf(w) for w in words)
+        if not total:
+            return 1.0
+        return sum(lexical.idf(w) for w in words if w in text) / total
+
+
+def record_stated(question: Question, chosen: list[ScoredSentence]) -> bool:
+    """True when a chosen sentence states a record field the question asks for."""
+    asked = question.intents.record_fields
+    return any(record_fields(c.text).get(label) for c in chosen for label in asked)
