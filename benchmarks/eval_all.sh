@@ -6,7 +6,7 @@ mkdir -p "$out"
 for set in gold dev dev2 dev3 fresh nearmiss offtopic; do
   policyqa eval --gold "eval/$set.jsonl" -q --json > "$out/$set.json" 2>/dev/null || true
 done
-policyqa eval --gold eval/unseen/questions.jsonl --add-docs eval/unseen/docs -q --json > "$out/unseen.json" 2>/dev/null || true
+policyqa eval --gold eval/unseen/unseen-docs.jsonl --add-docs eval/unseen/docs -q --json > "$out/unseen.json" 2>/dev/null || true
 python3 - "$out" <<'PY'
 import json, sys
 from pathlib import Path

@@ -54,7 +54,7 @@ def test_gold_set_shape(sets):
 
 
 def test_no_question_appears_in_two_sets(sets):
-    assert {"gold.jsonl", "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "nearmiss.jsonl", "unseen/questions.jsonl"} <= set(
+    assert {"gold.jsonl", "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "nearmiss.jsonl", "unseen/unseen-docs.jsonl"} <= set(
         sets
     )
     # The same text asked with other filters is another question (a filter conflict).

@@ -333,9 +333,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(
         f"{out}: fitted on {cv['samples']} candidate answers ({cv['right_candidates']} right) from {len(paths)} set(s)"
     )
-    print(
-        f"  threshold {model['threshold']:.2f} (put it in Settings.answer_min_confidence; POLICYQA_ANSWER_MIN_CONFIDENCE overrides)"
-    )
+    print(f"  threshold {model['threshold']:.2f} (copy it to Settings.answer_min_confidence)")
     print(
         f"  out of fold: answered {cv['answered_right']} right / {cv['answered_wrong']} wrong; "
         f"withheld {cv['withheld_right']} right / {cv['withheld_wrong']} wrong; Brier {cv['brier']}"

@@ -102,6 +102,18 @@ def fit(samples: list[Sample], folds: int = 5, l2: float = 1.0, abstain_cost: fl
     best = float(thresholds[int(np.argmin(costs))])
     w, b = _train(z, y, l2)
     answered = out_of_fold >= best
+    bins = []
+    for lo in np.arange(0.0, 1.0, 0.1):
+        inside = (out_of_fold >= lo) & ((out_of_fold < lo + 0.1) | (lo >= 0.9))
+        if inside.any():
+            bins.append(
+                {
+                    "confidence": f"{lo:.1f}-{lo + 0.1:.1f}",
+                    "n": int(inside.sum()),
+                    "mean_confidence": round(float(out_of_fold[inside].mean()), 3),
+                    "share_right": round(float(y[inside].mean()), 3),
+                }
+            )
     return {
         "features": list(FEATURES),
         "mean": mean.round(6).tolist(),
@@ -118,6 +130,7 @@ def fit(samples: list[Sample], folds: int = 5, l2: float = 1.0, abstain_cost: fl
             "answered_wrong": int((answered & (y == 0)).sum()),
             "withheld_right": int((~answered & (y == 1)).sum()),
             "withheld_wrong": int((~answered & (y == 0)).sum()),
+            "reliability": bins,
         },
     }
 

@@ -16,27 +16,27 @@ def _fmt(value: float | int | None) -> str:
 
 
 def reliability(run: EvalRun, bins: int = 5) -> list[dict]:
-    """Replies that claimed an answer or a near miss, binned by the confidence shown to the user:
-    how often such a reply was right (answered and correct, or declined on an unanswerable)."""
-    points = []
-    for r in run.results:
-        if r.confidence is None or r.status not in ("answered", "near_miss", "abstained"):
-            continue
-        claimed = r.status == "answered"
-        right = (claimed and r.answerable and bool(r.answer_correct)) or (not claimed and not r.answerable)
-        # The confidence is that the answer is right: for a declined reply, 1 - it.
-        points.append((r.confidence, bool(r.answer_correct) if claimed else not r.answerable, right))
+    """Answers given, binned by the confidence shown with them: how often each bin was right.
+
+    Only replies that claim to answer (status "answered") say "I am this sure"; a reliable
+    confidence makes the share right in each bin close to its mean confidence.
+    """
+    points = [
+        (r.confidence, bool(r.answerable and r.answer_correct))
+        for r in run.results
+        if r.confidence is not None and r.status == "answered"
+    ]
     rows = []
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
-        inside = [(c, ok) for c, ok, _ in points if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        inside = [(c, ok) for c, ok in points if lo <= c < hi or (b == bins - 1 and c == 1.0)]
         if inside:
             rows.append(
                 {
                     "bin": f"{lo:.1f}–{hi:.1f}",
                     "n": len(inside),
                     "mean_confidence": sum(c for c, _ in inside) / len(inside),
-                    "share_answerable_and_right": sum(ok for _, ok in inside) / len(inside),
+                    "share_right": sum(ok for _, ok in inside) / len(inside),
                 }
             )
     return rows
@@ -67,12 +67,8 @@ def render_markdown(
     bins = reliability(run)
     if bins:
         lines += ["", "## Reliability of the confidence shown", ""]
-        lines += ["| confidence | replies | mean confidence | answered correctly (or rightly declined) |"]
-        lines += ["|---|---|---|---|"]
-        lines += [
-            f"| {b['bin']} | {b['n']} | {b['mean_confidence']:.2f} | {b['share_answerable_and_right']:.2f} |"
-            for b in bins
-        ]
+        lines += ["| confidence | answers | mean confidence | share right |", "|---|---|---|---|"]
+        lines += [f"| {b['bin']} | {b['n']} | {b['mean_confidence']:.2f} | {b['share_right']:.2f} |" for b in bins]
         if reliability_name:
             lines += ["", f"![reliability]({reliability_name})"]
     columns = [c.format(k=k) for c in _HEADLINE] + ["abstention_recall", "false_abstention_rate"]
@@ -139,14 +135,14 @@ def render_reliability(run: EvalRun, path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(4.8, 4.2), dpi=110)
     ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle="--", label="perfectly calibrated")
     xs = [b["mean_confidence"] for b in bins]
-    ys = [b["share_answerable_and_right"] for b in bins]
+    ys = [b["share_right"] for b in bins]
     ax.plot(xs, ys, marker="o", label="policyqa")
     for x, y, b in zip(xs, ys, bins, strict=True):
         ax.annotate(str(b["n"]), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("confidence shown")
-    ax.set_ylabel("share where answering is right")
+    ax.set_ylabel("share of answers that were right")
     ax.set_title("reliability (n per point)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
