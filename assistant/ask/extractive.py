@@ -145,9 +145,10 @@ class ExtractiveAnswerer:
                 and s.hit.chunk.section[: len(trail)] == trail
                 and s.score >= threshold - self.per_plan_leniency
             ]
-            items = list({(s.hit.chunk.doc_id, s.start): s for s in sorted(items, key=lambda s: -s.score)}.values())
             if len(items) > len(chosen):
-                chosen = sorted(items, key=lambda s: s.start)[: self.list_max_sentences]
+                # The best items of the section (the chosen ones first), quoted in reading order.
+                kept = list({id(s): s for s in [*chosen, *items]}.values())[: self.list_max_sentences]
+                chosen = sorted(kept, key=lambda s: (s.hit.chunk.doc_id, s.start))
         return chosen
 
     def candidate(self, question: Question, hits: list[Hit], scored: list[ScoredSentence]) -> Candidate:

@@ -50,7 +50,8 @@ QUANTITY = re.compile(
 NEEDS_FIGURE = re.compile(
     r"多少|(?<!哪)几[个家所项名人次万台张座]|比例是|比率是|百分之|数值"
     r"|how (many|much)|what (share|percentage|proportion|ratio|number|figure)|\bper (\d|thousand|hundred)"
-    r"|\bwhat\b[^?]*\b(?:rate|ratio|percentage|proportion|share|number|amount)\b",
+    r"|\bwhat\b[^?]*\b(?:rate|ratio|percentage|proportion|share|number|amount)\b"
+    r"|\bwhat (?:is|was|are|were) (?:the )?(?:\w+ ){0,3}(?:price|cost|budget|spending|revenue|output)s?\b",
     re.IGNORECASE,
 )
 # A question that names the unit of the figure it wants ("in yuan", "per 100,000", "what
@@ -166,13 +167,11 @@ FORM_WORDS = frozenset(
 # -- what the evidence must also say: qualifiers, programmes, period ---------------------------
 
 # A rank the question narrows to: 三级医院, "tertiary hospitals" (二级及以上 in the plan is not 三级).
-RANK_ZH = re.compile(
-    r"([一二三])级(?:甲等|乙等)?(?=及以上|以上|医|公立|综合|中医|专科|妇幼|甲|乙|水平|标准)|(县级|乡镇级?|村级)(?=医|卫|公立|综合|机构)"
-)
+# (乡镇/县级 are not ranks: "乡镇卫生院" is written 乡卫生院 as often.)
+RANK_ZH = re.compile(r"([一二三])级(?:甲等|乙等)?(?=及以上|以上|医|公立|综合|中医|专科|妇幼|甲|乙|水平|标准)")
 RANK_EN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\btertiary\b|\bgrade[- ](?:3|iii|three)\b|\blevel[- ](?:3|iii|three)\b", re.I), "三级"),
     (re.compile(r"\bsecondary\b(?=.*\bhospital)|\bgrade[- ](?:2|ii|two)\b", re.I), "二级"),
-    (re.compile(r"\bcounty[- ]level (?:hospital|medical)", re.I), "县级"),
 ]
 # An age the question narrows to: 80岁以上, "over 80", "under 5", "aged 65 and over".
 AGE_ZH = re.compile(r"(\d{1,3})\s*(?:周)?岁")
@@ -230,8 +229,9 @@ TARGET = re.compile(
 )
 ACHIEVED = re.compile(
     r"实际|实现了|完成了|取得了|增长了|下降了|提高了|达到了|新增了|减少了|上涨了"
-    r"|\bactually\b|\bachieved\b|\bdid\b|\bwas\b|\bwere\b|\bgrew\b|\brose\b|\bfell\b|\brecorded\b"
-    r"|\bcreated\b|\badded\b|\breached\b|\bin the (?:last|past) year\b",
+    r"|\bactually\b|\bachieved\b|\bgrew\b|\brose\b|\bfell\b|\brecorded\b|\bin the (?:last|past) year\b"
+    # "did … add/grow" asks what happened; a bare "was"/"were" is as often about the plan ("was picked").
+    r"|\bdid\b[^?]*\b(?:add|grow|rise|fall|increase|decrease|reach|create|achieve|record)\b",
     re.I,
 )
 

@@ -318,8 +318,7 @@ class QuestionAnalyzer:
                 found.append(Constraint("measure", "/".join(alternatives[:3]), alternatives))
             if patterns.GROWTH.search(question) and intents.needs_figure | bool(intents.units):
                 found.append(Constraint("growth", "growth", patterns.GROWTH_WORDS))
-        ranks = [m.group(1) or m.group(2) for m in patterns.RANK_ZH.finditer(squeezed)]
-        ranks = [f"{r}级" if len(r) == 1 else r for r in ranks]
+        ranks = [f"{m.group(1)}级" for m in patterns.RANK_ZH.finditer(squeezed)]
         ranks += [rank for pattern, rank in patterns.RANK_EN if pattern.search(question)]
         for rank in dict.fromkeys(ranks):
             found.append(Constraint("rank", rank, (rank,)))

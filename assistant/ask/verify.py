@@ -253,9 +253,11 @@ class Verifier:
         return (document.year == year and chunk.about_year is None) or year in named
 
     def meets_all(self, question: Question, sentence: ScoredSentence, scored: list[ScoredSentence]) -> bool:
-        """Whether one sentence meets every constraint of the question."""
+        """Whether one sentence meets every constraint of the question (in a comparison, the
+        closest sentence is that of the sentence's own plan)."""
         topic_words = self.topic_words(question)
-        closest = max(scored, key=lambda c: c.match)
+        own = [c for c in scored if c.hit.chunk.doc_id == sentence.hit.chunk.doc_id] or scored
+        closest = max(own, key=lambda c: c.match)
         return all(self.meets(c, sentence, closest, topic_words) for c in question.constraints)
 
     def verify(
