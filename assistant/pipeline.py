@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from langchain_core.runnables import Runnable
 
@@ -24,6 +25,7 @@ from .ask.sentences import SentenceScorer
 from .ask.verify import Calibration, Verifier
 from .chunking import SectionChunker
 from .config import Settings
+from .corpus import CorpusError
 from .crossdoc import Comparison, PlanComparer, ReferenceGroup, ReferenceIndex
 from .index import BuildReport, Embedder, IndexBuilder, PolicyIndex, load_embedder
 from .index.lexical import ChineseTokenizer
@@ -113,6 +115,13 @@ class PolicyQA:
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True) -> PolicyQA:
         settings = settings or Settings.from_env()
+        if not PolicyIndex.exists(settings.index_dir) and not Path(settings.corpus_dir).is_dir():
+            # Started outside a project folder: say where we looked, create nothing.
+            raise CorpusError(
+                f"no index in {Path(settings.index_dir).resolve()} and no corpus folder "
+                f"{Path(settings.corpus_dir).resolve()}; run policyqa in a project folder (one with corpus/) "
+                "or give --corpus DIR and --index DIR (or POLICYQA_CORPUS_DIR / POLICYQA_INDEX_DIR)"
+            )
         qa = cls(settings, load_embedder(settings.model))
         if not PolicyIndex.exists(settings.index_dir):
             if not build_if_missing:
@@ -169,9 +178,13 @@ class PolicyQA:
             return []
         return engine.searcher.search_question(routed.question, k, routed.decision.applied)
 
-    def ask(self, question: str, filters: Filters | None = None, k: int | None = None) -> Answer:
-        """A cited answer (or an abstention). Raises ValueError for an empty question."""
-        return self.chain().invoke(AskRequest(question, filters, k))
+    def ask(
+        self, question: str, filters: Filters | None = None, k: int | None = None, previous: str | None = None
+    ) -> Answer:
+        """A cited answer (or a near miss, or an abstention). ``previous`` is the conversation's
+        previous question: a follow-up that names only a new region or year ("那常州呢？")
+        asks its topic. Raises ValueError for an empty question."""
+        return self.chain().invoke(AskRequest(question, filters, k, previous))
 
     def chain(self) -> Runnable:
         """The ask path as a LangChain runnable: ``AskRequest`` in, :class:`Answer` out."""

@@ -215,6 +215,7 @@ class Citation:
     start: int
     end: int
     about_year: int | None = None  # set when the cited passage reviews another year
+    gloss: str = ""  # an English gloss of what the quote states (ours, not the plan's words)
 
     @classmethod
     def of(cls, n: int, document: Document, chunk: Chunk, start: int, end: int, section: list[str] | None = None):
@@ -307,6 +308,8 @@ class Answer:
     # Why a reply does not claim to answer: the rule or check that decided it
     # ("weak_evidence", "off_topic", "topic_not_mentioned", "no_figure_in_unit", …).
     reason: str = ""
+    # The direct answer lines put first: the figure each cited plan states.
+    summary: list[str] = field(default_factory=list)
 
     @property
     def abstained(self) -> bool:
@@ -325,6 +328,7 @@ class Answer:
             "filters": self.applied.to_json() if self.applied else {},
             "scope": self.scope.to_json(),
             "notes": list(self.notes),
+            "summary": list(self.summary),
             "checks": self.checks,
             "citations": [c.to_json() for c in self.citations],
             "hits": [h.to_json() for h in self.hits],

@@ -23,7 +23,8 @@ HIT_KEYS = {
     "end",
 }
 CITATION_KEYS = {
-    "n", "chunk_id", "doc_id", "source", "title", "region", "year", "section", "quote", "start", "end", "about_year",
+    "n", "chunk_id", "doc_id", "source", "title", "region", "year", "section", "quote", "start", "end",
+    "about_year", "gloss",
 }  # fmt: skip
 
 

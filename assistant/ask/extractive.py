@@ -17,6 +17,7 @@ from ..corpus import record_fields
 from ..index import PolicyIndex
 from ..schema import Answer, Citation, Filters, Hit, Route, Status
 from ..text import squeeze_cjk_spaces
+from .gloss import Glossary, english_figure
 from .question import Constraint, Question
 from .sentences import ScoredSentence, SentenceScorer
 from .verify import Verification, Verifier, named_share
@@ -73,6 +74,7 @@ class ExtractiveAnswerer:
         scorer: SentenceScorer,
         verifier: Verifier,
         settings: Settings | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         settings = settings or Settings()
         self.index = index
@@ -90,6 +92,7 @@ class ExtractiveAnswerer:
         self.near_miss_quotes = settings.near_miss_quotes
         self.list_max_sentences = settings.list_max_sentences
         self.compare_quote_window = settings.compare_quote_window
+        self.glossary = glossary or Glossary()
 
     def threshold(self, question: Question) -> float:
         """The language-scaled sentence score a clear answer reaches (centres the match signal)."""
@@ -214,19 +217,28 @@ class ExtractiveAnswerer:
             )  # fmt: skip
         citations = self._cite(chosen, hits)
         text = self.compose(citations, question.english, label_plans=question.intents.compare or question.english)
-        return reply(text, Status.ANSWERED, citations, confidence=verification.confidence, checks=checks)
+        summary = self.summary(question, citations)
+        if summary:
+            text = "\n".join(summary) + "\n\n" + text
+        return reply(
+            text, Status.ANSWERED, citations, confidence=verification.confidence, checks=checks, summary=summary
+        )
 
-    @staticmethod
-    def _cite(sentences: list[ScoredSentence], hits: list[Hit]) -> list[Citation]:
+    def _cite(self, sentences: list[ScoredSentence], hits: list[Hit]) -> list[Citation]:
         rank_of = {id(h): i for i, h in enumerate(hits)}
         ordered = sorted(sentences, key=lambda s: (rank_of.get(id(s.hit), len(hits)), s.start))
-        return [Citation.of(n, s.hit.document, s.hit.chunk, s.start, s.end) for n, s in enumerate(ordered, start=1)]
+        citations = [
+            Citation.of(n, s.hit.document, s.hit.chunk, s.start, s.end) for n, s in enumerate(ordered, start=1)
+        ]
+        for citation, sentence in zip(citations, ordered, strict=True):
+            citation.gloss = self.glossary.gloss(sentence.hit.document, sentence.start, sentence.end)
+        return citations
 
     def _near_miss(self, question: Question, verification: Verification, unmet, reply, checks) -> Answer:
         """The topic is in the plans but what the question narrows to is not: say what is
         missing and quote the nearest statement, never as the answer."""
         nearest = verification.evidence[: self.near_miss_quotes]
-        citations = self._cite(nearest, verification.evidence)
+        citations = self._cite(nearest, [s.hit for s in verification.evidence])
         asked = "、".join(dict.fromkeys(c.label for c in unmet))
         quotes = self.compose(citations, question.english, label_plans=True)
         if question.english:
@@ -258,26 +270,57 @@ class ExtractiveAnswerer:
         return "record_field_missing", f"文件中没有写明{label}。"
 
     def compose(self, citations: list[Citation], english: bool, label_plans: bool) -> str:
-        """The answer text: quotes with [n] markers; our own words only as plan labels.
+        """The quotes with [n] markers; our own words only as plan labels and glosses.
 
-        English questions get an English frame (which plan, which section, the figures
-        quoted) around the Chinese quotes; the quotes themselves are never translated.
+        English questions get an English frame (which plan, which section) around the
+        Chinese quotes, and under each quote its English gloss, labelled as such; the
+        quotes themselves are never translated.
         """
         lines = []
         if english:
-            lines.append("From the plans (Chinese quoted verbatim):")
+            lines.append("From the plans (Chinese quoted verbatim; “gloss” lines are ours):")
         for c in citations:
             doc = self.index.documents[c.doc_id]
             if english:
                 name = f"{doc.region_en} ({doc.region})" if doc.region_en else doc.region
+                reviewing = f", reviewing {c.about_year}" if c.about_year else ""
                 section = f", section “{c.section[-1]}”" if c.section else ""
-                lines.append(f"- {name} {c.year or ''}{section}: “{c.quote}” [{c.n}]")
+                lines.append(f"- {name} {c.year or ''}{reviewing}{section}: “{c.quote}” [{c.n}]")
+                if c.gloss:
+                    lines.append(f"  gloss: {c.gloss}")
             elif label_plans:
-                lines.append(f"{c.region}{c.year or ''}年：{c.quote}[{c.n}]")
+                reviewing = f"（回顾{c.about_year}年）" if c.about_year else ""
+                lines.append(f"{c.region}{c.year or ''}年{reviewing}：{c.quote}[{c.n}]")
             else:
                 lines.append(f"{c.quote}[{c.n}]")
-        if english:
-            figures = list(dict.fromkeys(f for c in citations for f in FIGURE.findall(c.quote)))
-            if figures:
-                lines.append("Figures quoted: " + ", ".join(figures[:8]))
         return "\n".join(lines)
+
+    def summary(self, question: Question, citations: list[Citation]) -> list[str]:
+        """The direct answer, first: the figure each cited plan states, in a line of its own.
+
+        "浙江省 2022：二级及以上公立综合性医院设置老年医学科比例 65%以上 [1]" (English:
+        "Zhejiang 2022: geriatric department, percentage — 65% or more [1]"). For a question
+        about a quantity only; one line per cited sentence that states a figure, grouped by
+        plan in citation order, at most ``list_max_sentences``.
+        """
+        intents = question.intents
+        if not (intents.quantity or intents.needs_figure or intents.units):
+            return []
+        words = set(self.verifier.tokenizer.tokenize(question.match_text)) | set(question.terms)
+        lines = []
+        for c in citations:
+            document = self.index.documents[c.doc_id]
+            found = self.glossary.indicators(document, c.start, c.end)
+            if intents.units:
+                found = [i for i in found if all(u.met_by(i.display()) for u in intents.units)] or found
+            if not found:
+                continue
+            best = max(found, key=lambda i: (sum(1 for w in words if w in i.phrase), -i.start))
+            if question.english:
+                name = document.region_en or document.region
+                what = self.glossary.name(best.phrase) or "figure"
+                lines.append(f"{name} {document.year or ''}: {what} — {english_figure(best)} [{c.n}]")
+            else:
+                what = f"{best.phrase} " if best.phrase else ""
+                lines.append(f"{document.region} {document.year or ''}：{what}{best.display()} [{c.n}]")
+        return lines[: self.list_max_sentences]

@@ -254,3 +254,10 @@ GROWTH = re.compile(
 GROWTH_WORDS = ("增长", "增速", "增幅", "涨幅", "上涨", "提高", "增加", "下降", "降低")
 # "last year" relative to the report named: the year before it.
 LAST_YEAR = re.compile(r"去年|上年|上一年|前一年|\blast year\b|\bprevious year\b|\bthe year before\b", re.I)
+
+# What is left of a follow-up once its region and year are taken out ("那常州呢？", "and in 2021?").
+FOLLOW_UP_FILLER = re.compile(
+    r"那么|那|呢|吗|怎么样|如何|情况|还有|又|的|是|多少|\band\b|\bwhat\b|\bhow\b|\babout\b|\bin\b|\bfor\b"
+    r"|\bthe\b|\bsame\b|\bof\b|\bthen\b|\bis\b|\bit\b|\bthere\b|[\s,，。？?！!、.]",
+    re.I,
+)

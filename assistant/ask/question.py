@@ -11,7 +11,7 @@ stage reads this record; none re-reads the question's text for its kind.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..corpus.metadata import NATIONAL
 from ..corpus.regions import Gazetteer
@@ -83,6 +83,7 @@ class Question:
     phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     intents: Intents = field(default_factory=Intents)
     constraints: tuple[Constraint, ...] = ()  # what the evidence must state (see verify.py)
+    inherited: str = ""  # a follow-up's topic, taken from the previous question ("那常州呢？")
 
     @property
     def english(self) -> bool:
@@ -215,6 +216,7 @@ class QuestionAnalyzer:
         for mention in [*(m for _, m in zh_matches), *(m.group(0) for m in en_matches), *national]:
             topic = topic.replace(mention, "\0")
         topic = patterns.CN_YEAR.sub("\0", re.sub(r"(?<!\d)20\d{2}\s*年?(?!\d)", "\0", topic))
+        topic = re.sub(r"\0\s*['’]s\b", "\0", topic)  # "Donghai's target" → "target"
         phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if terms:
             # Where a name or year was cut out, a phrase must not run across the gap:
@@ -337,6 +339,32 @@ class QuestionAnalyzer:
             if not own_title and (match.group(1) or any(name in d.text for d in self.documents)):
                 found.append(Constraint("named", name, (name,)))
         return tuple(found)
+
+    def follow_up(self, text: str, previous: Question | None) -> Question:
+        """The question, completed from the previous one when it names only a new region,
+        year or plan ("那常州呢？", "and in 2021?"): it then asks the previous topic there.
+
+        The previous regions are kept when only a year is new; the previous years when only
+        a region is new and that region has a plan of those years. ``inherited`` says what
+        was taken over.
+        """
+        current = self.analyze(text)
+        if previous is None:
+            return current
+        scope = current.scope
+        named = scope.regions or scope.years or scope.unavailable or scope.levels
+        if not named or patterns.FOLLOW_UP_FILLER.sub("", current.topic if current.topic != current.text else ""):
+            return current
+        regions = list(scope.regions) or list(previous.scope.regions)
+        years = list(scope.years)
+        if not years and not scope.unavailable:
+            plans = [d for d in self.documents if not regions or any(r in d.region_chain for r in regions)]
+            years = [y for y in previous.scope.years if any(d.year == y or y in d.reviews for d in plans)]
+        missing = [u for u in scope.unavailable]
+        place = "".join([*regions, *missing])
+        when = "".join(f"{y}年" for y in years)
+        composed = f"{place}{when}{previous.topic}" if not previous.english else f"{previous.topic} ({place} {when})"
+        return replace(self.analyze(composed), inherited=previous.topic)
 
     def _chinese_mentions(self, question: str) -> list[tuple[int, str]]:
         """(offset, name) of region names in the question that are words of their own.

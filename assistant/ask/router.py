@@ -37,6 +37,7 @@ class AskRequest:
     question: str
     filters: Filters | None = None
     k: int | None = None
+    previous: str | None = None  # the conversation's previous question, for follow-ups ("那常州呢？")
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,27 @@ class Router:
         k = self.top_k if request.k is None else request.k
         if k < 1:
             raise ValueError(f"k must be at least 1 (got {k})")
-        question = self.analyzer.analyze(request.question)
+        previous = self.analyzer.analyze(request.previous) if request.previous and request.previous.strip() else None
+        question = self.analyzer.follow_up(request.question, previous)
         decision = self.policy.combine(request.filters, question.scope, self.analyzer.documents)
         return RoutedQuestion(question, decision, k)
 
     def respond(self, routed: RoutedQuestion) -> Answer:
         """The answer along the first route that applies, with a note when the plans quoted
-        lie inside the region asked about rather than being its own."""
-        return self.scope_note(routed.question, self._respond(routed))
+        lie inside the region asked about rather than being its own, and when the question
+        took its topic from the previous one."""
+        answer = self.scope_note(routed.question, self._respond(routed))
+        question = routed.question
+        if question.inherited:
+            if question.english:
+                where = ", ".join([*question.scope.regions, *map(str, question.scope.years)])
+                note = f"Follow-up: “{question.inherited}” asked again for {where}."
+            else:
+                note = f"（接上一问：{question.inherited}）"
+            answer.answer = note + "\n" + answer.answer
+            answer.notes.insert(0, note)
+            answer.query = question.text
+        return answer
 
     def _respond(self, routed: RoutedQuestion) -> Answer:
         question, decision, k = routed.question, routed.decision, routed.k

@@ -47,15 +47,26 @@ class TermMap:
                 english, chinese = line.split("\t")
                 entries[english] = chinese.split("|")
         self._entries: dict[tuple[str, ...], list[str]] = {}
+        self._written: dict[tuple[str, ...], str] = {}  # each key as the map writes it ("diabetes")
         for english, chinese in entries.items():
             key = tuple(_words(english))
             if key:
+                self._written.setdefault(key, english)
                 self._entries.setdefault(key, [])
                 self._entries[key] += [t for t in chinese if t not in self._entries[key]]
         self._longest = max((len(k) for k in self._entries), default=0)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def english_names(self) -> dict[str, str]:
+        """Chinese term → the shortest English phrase whose first term it is (老年医学科 →
+        "geriatric department"): the reverse map, for English glosses of Chinese quotes."""
+        names: dict[str, str] = {}
+        for words, terms in sorted(self._entries.items(), key=lambda item: (len(item[0]), item[0])):
+            if terms:
+                names.setdefault(terms[0], self._written.get(words, " ".join(words)))
+        return names
 
     def phrases(self, text: str) -> list[tuple[str, list[str]]]:
         """Each English phrase of the map found in ``text`` with its Chinese terms, in text order.

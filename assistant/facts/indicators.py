@@ -169,6 +169,6 @@ class IndicatorExtractor:
         if len(clause) >= 4:
             return clause
         tail = _CLAUSE_BREAK.split(sentence[end:])[0]
-        tail = re.sub(r"^(?:以上|以内|以下|左右)?的?", "", tail.strip())
+        tail = re.sub(r"^(?:以上|以内|以下|左右)?[个家所项名人次张台座支批辆颗类条种套]?的?", "", tail.strip())
         clause = re.sub(r"^\d+\s*[.．、]\s*", "", clause)
         return (clause + tail).strip() or clause

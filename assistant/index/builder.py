@@ -33,7 +33,7 @@ from .store import DERIVED, INDEX_FORMAT, PolicyIndex, SentenceRow, read_rows, w
 log = logging.getLogger(__name__)
 
 # Bump when an extractor in DERIVED changes what it finds: stored facts are then recomputed.
-EXTRACTORS_VERSION = 2
+EXTRACTORS_VERSION = 3
 
 
 @dataclass
@@ -165,6 +165,8 @@ class IndexBuilder:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
+        if not self.corpus_dir.is_dir():  # checked before anything is created
+            raise CorpusError(f"corpus directory not found: {self.corpus_dir.resolve()}")
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with open(self.index_dir / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
