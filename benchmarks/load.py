@@ -70,7 +70,7 @@ def prepare(workdir: Path, corpus: Path, index: Path | None) -> tuple[Path, Path
         shutil.copytree(index, workdir / "index", ignore=shutil.ignore_patterns(".lock"))
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "index", "-q", "--corpus", str(workdir / "corpus"), "--index",
+        [sys.executable, "-m", "assistant", "index", "-q", "--corpus", str(workdir / "corpus"), "--index",
          str(workdir / "index")],
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -178,7 +178,7 @@ def main() -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        command = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
                    "--corpus", str(corpus), "--index", str(index)]  # fmt: skip
         deadline = time.monotonic() + args.time_limit
         # Server output goes to a file: a full pipe would block the server.

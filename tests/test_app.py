@@ -151,6 +151,14 @@ def expect(locator):
     return playwright_expect(locator)
 
 
+def choose(page, dropdown: str, text: str) -> None:
+    """Pick the option of a Gradio dropdown whose label contains ``text``."""
+    field = page.locator(f"{dropdown} input")
+    field.click()
+    page.get_by_role("option").filter(has_text=text).first.click()
+    field.press("Escape")
+
+
 def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
@@ -166,28 +174,37 @@ def test_ask_chinese_and_english_with_citation_cards(page):
     head = cards.first.locator(".pq-card-head").inner_text()
     assert "浙江省" in head and "2022" in head and "2022年浙江省卫生健康工作要点" in head
     assert "老年健康服务五大行动" in cards.first.locator(".pq-trail").inner_text()
-    assert "65%" in cards.first.locator(".pq-passage mark").inner_text()
-    # the card opens onto the passage in its document
+    # the card shows its sentence; the passage and the document open on demand
+    assert "65%" in cards.first.locator(".pq-quote").inner_text()
+    passage = cards.first.locator(".pq-passage")
+    assert not passage.is_visible()
+    cards.first.locator("summary").first.click()
+    assert passage.is_visible() and "65%" in passage.locator("mark").inner_text()
     context = cards.first.locator(".pq-doc")
     assert not context.is_visible()
-    cards.first.locator("summary").click()
-    assert context.is_visible() and "65%" in context.inner_text()
+    cards.first.locator("summary").nth(1).click()
+    assert context.is_visible() and "65%" in context.locator("mark").inner_text()
+    # the highlight is in view when the document opens: little text precedes the passage
+    assert context.evaluate("el => el.querySelector('mark').offsetTop - el.offsetTop") < 260
     expect(page.locator("#applied")).to_contain_text("浙江省, 2022")
     expect(page.locator("#copy-box textarea")).to_have_value(re.compile("65%"))
     copied = page.locator("#copy-box textarea").input_value()
-    assert copied.splitlines()[0].endswith("[1]") and "65%" in copied.splitlines()[0]
+    assert (
+        copied.splitlines()[0] == "浙江省 2022：二级及以上公立综合性医院设置老年医学科比例 65%以上 [1]"
+    )  # the direct answer
     assert "[1] 浙江省 2022《2022年浙江省卫生健康工作要点》" in copied and "— “" in copied
 
     answer = ask(page, EN_QUESTION)
     text = answer.locator(".pq-answer").inner_text()
-    assert "Zhejiang" in text and "[1]" in text
+    assert "Zhejiang" in text and "[1]" in text and "65% or more" in text  # figures glossed in English
     assert answer.locator(".pq-card").count() >= 2
+    assert answer.locator(".pq-gloss").count() >= 2
     assert "浙江省" in answer.locator(".pq-card-head").first.inner_text()
     assert page.locator("#chat .user-row").count() == 2  # the history stays in the session
 
     answer = ask(page, "杭州2023年老年医学科比例")
     box = answer.locator(".pq-abstain")
-    assert NO_ANSWER in box.inner_text() and "杭州市" in box.inner_text()
+    assert "No such plan" in box.inner_text() and "杭州市" in box.inner_text()
     assert answer.locator(".pq-card.pq-near").count() >= 1  # nearest passages listed
     expect(page.locator("#copy-box textarea")).to_have_value(re.compile("^" + re.escape(NO_ANSWER)))
     shot(page, "ask", full_page=False)
@@ -209,6 +226,27 @@ def test_region_filter(page):
     heads = answer.locator(".pq-card-head").all_inner_texts()
     assert heads and all(("常州市" in h or "东海县" in h) for h in heads), heads
     expect(page.locator("#applied")).to_contain_text("江苏省")
+
+
+def test_follow_up_inherits_the_topic_and_clear_forgets_it(page):
+    ask(page, "东海县2021年新增托位多少个？")
+    answer = ask(page, "那浙江呢？")
+    text = answer.locator(".pq-answer").inner_text()
+    assert "接上一问" in text and "浙江省" in answer.locator(".pq-card-head").first.inner_text()
+    shot(page, "ask-follow-up", full_page=False)
+    page.get_by_role("button", name="清空对话 Clear chat").click()
+    answer = ask(page, "那浙江呢？")  # nothing to follow up on any more
+    assert "接上一问" not in answer.inner_text()
+
+
+def test_a_near_miss_is_marked_and_quotes_the_nearest_statement(page):
+    answer = ask(page, "浙江2022年三级医院设置老年医学科的比例目标是多少？")
+    box = answer.locator(".pq-abstain")
+    assert "Not in the plans as asked" in box.inner_text() and "三级" in box.inner_text()
+    near = answer.locator(".pq-card.pq-near")
+    assert near.count() >= 1 and "65%" in near.first.locator(".pq-quote").inner_text()
+    assert "Nearest statements, not an answer" in answer.inner_text()
+    shot(page, "ask-near-miss", full_page=False)
 
 
 def test_examples_fill_the_question(page):
@@ -255,6 +293,12 @@ def test_references_tab(page):
     cites = page.locator("#ref-cites")
     assert name.strip("《》") in cites.inner_text()
     assert cites.locator(".pq-passage mark").count() >= 1
+
+
+def test_references_are_listed_when_the_page_opens(page):
+    tab(page, "引用 References")
+    page.wait_for_selector("#ref-status >> text=cited policies")  # without pressing Search
+    assert page.locator("#ref-table [role=row]").count() >= 4
     shot(page, "references")
 
 
@@ -320,6 +364,26 @@ def test_upload_a_plan_then_ask_it_and_refuse_a_broken_file(browser, workspace, 
         assert not any(p.name.startswith("损坏") for p in workspace.corpus_dir.iterdir())
         assert len(qa.index.documents) == 6  # five plans and the upload: nothing lost
         shot(page, "upload-refused")
+
+        # correct the new plan's title, then delete it (with confirmation)
+        choose(page, "#fix-plan", TEST_TITLE)
+        choose(page, "#fix-field", "标题 Title")
+        page.fill("#fix-value textarea", "2023年测试县卫生健康工作要点（更正）")
+        page.click("#fix-run")
+        page.wait_for_selector("#fix-status >> text=Corrected")
+        expect(page.locator("#docs-table")).to_contain_text("（更正）")
+        manifest = json.loads((workspace.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["documents"]["测试县2023.txt"]["title"].endswith("（更正）")
+        shot(page, "documents-corrected")
+        choose(page, "#fix-plan", "（更正）")
+        page.click("#delete-run")
+        page.wait_for_selector("#fix-status >> text=Tick the confirmation")  # nothing without confirming
+        assert written.exists()
+        page.locator("#delete-ok input").check()
+        page.click("#delete-run")
+        page.wait_for_selector("#fix-status >> text=Deleted")
+        assert not written.exists() and len(qa.index.documents) == 5
+        expect(page.locator("#docs-table")).not_to_contain_text("（更正）")
     finally:
         page.context.close()
         demo.close()
@@ -369,7 +433,9 @@ def test_answer_html_is_one_line_escaped_and_marks_abstentions(qa):
     assert "<mark>" in page and NO_ANSWER not in page
     abstained = qa.ask("杭州2023年老年医学科比例")
     page = answer_html(abstained, qa.index)
-    assert abstained.abstained and NO_ANSWER in page and 'class="pq-abstain"' in page
+    assert abstained.abstained and "No such plan" in page and 'class="pq-abstain"' in page
+    unclear = answer_html(qa.ask("明天天气怎么样"), qa.index)
+    assert NO_ANSWER in unclear
     assert page.count("pq-card pq-near") == min(5, len(abstained.hits))
     assert describe_filters(abstained).startswith("not in corpus")
     assert describe_filters(answer) == "浙江省, 2022"

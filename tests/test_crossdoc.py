@@ -200,3 +200,22 @@ def test_cli_compare_refs_who(cli, tmp_path):
     assert code == 0 and json.loads(out)[0]["leaders"] == ["董兵", "黄步先"]
     code, out = cli("compare")
     assert code == 2
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected", "absent"),
+    [
+        ("家庭医生签约", {"浙江省": "75%以上", "常州市": "10%"}, []),
+        ("人均基本公共卫生服务经费", {"浙江省": "人均97元以上", "常州市": "人均83元", "东海县": "88元"}, ["50%"]),
+        ("两癌筛查", {"东海县": "2.8万人"}, []),
+        ("geriatrics departments", {"浙江省": "65%以上", "东海县": "70%以上", "开封市": "50%以上"}, ["80%"]),
+        ("老年医学科比例", {"开封市": "50%以上"}, ["80%"]),
+    ],
+)
+def test_compare_finds_the_figure_the_quote_states(qa, topic, expected, absent):
+    rows = {r.region: r for r in qa.compare(topic).rows}
+    for region, value in expected.items():
+        assert value in rows[region].values, (region, rows[region].values, rows[region].quote)
+        assert value.replace("人均", "") in rows[region].quote
+    for wrong in absent:
+        assert all(wrong not in r.values for r in rows.values()), wrong

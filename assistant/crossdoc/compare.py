@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import asdict, dataclass, field
 
 from ..ask.extractive import ExtractiveAnswerer
@@ -20,6 +21,11 @@ from ..facts import Indicator
 from ..index import PolicyIndex
 from ..schema import Filters
 
+_QUOTES = re.compile(r"[“”\"'‘’《》]")
+_RATE_TOPIC = re.compile(r"率|比例|占比|\brates?\b|\bshares?\b|\bpercentages?\b|\bproportions?\b", re.I)
+_RATE_UNITS = ("%", "‰", "1/10万", "1/万")
+# An indicator's phrase must name this share of the topic its sentence names.
+_PHRASE_SHARE = 0.4
 _LEVEL_ORDER = {"national": 0, "ministry": 1, "province": 2, "city": 3, "county": 4}
 
 
@@ -135,7 +141,21 @@ class PlanComparer:
         else:
             tokens = self.index.lexical.tokenizer.tokenize(question.match_text)
             # keep whole words: "老年医学科" rather than also 老年/医学/学科
-            topic_groups = [[t] for t in dict.fromkeys(tokens) if not any(t != u and t in u for u in tokens)]
+            topic_groups = [
+                [t] for t in dict.fromkeys(tokens) if len(t) >= 2 and not any(t != u and t in u for u in tokens)
+            ]
+        # The rarest part of each compound topic word (签约 in 家庭医生签约, 两癌 in 两癌筛查):
+        # a figure whose phrase names one of them measures the topic.
+        lexical = self.index.lexical
+        key_words: set[str] = set()
+        if not question.terms:
+            words = [t for t in dict.fromkeys(lexical.tokenizer.tokenize(question.match_text)) if len(t) >= 2]
+            for whole in (w for w in words if not any(w != u and w in u for u in words)):
+                parts = [t for t in words if t != whole and t in whole]
+                if parts:  # a compound: its rarest part names it (a plain word like 比例 names nothing)
+                    key_words.add(max(parts, key=lambda t: (lexical.idf(t), len(t))))
+        # A topic that is a rate or a share (签约率, 老年医学科比例, "contracting rate") wants a rate.
+        rate = bool(_RATE_TOPIC.search(question.match_text)) or any(u.name == "rate" for u in question.intents.units)
         rows = []
         for doc in documents:
             hits = self.searcher.search(
@@ -146,14 +166,20 @@ class PlanComparer:
                 missing = self.answerer.missing_topics(question, hits)
             else:  # a Chinese topic: most of its (IDF-weighted) words must be in the plan's passage
                 weights = self._weights(topic_groups)
-                covered = sum(w for w, _ in self._present(hits[0].chunk.text, topic_groups, weights)) if hits else 0.0
-                missing = [] if hits and (not weights or covered >= self.min_coverage * sum(weights)) else ["topic"]
+                text = _QUOTES.sub("", hits[0].chunk.text) if hits else ""
+                covered = sum(w for w, _ in self._present(text, topic_groups, weights))
+                named = bool(key_words) and all(k in text for k in key_words)
+                addressed = hits and (not weights or covered >= self.min_coverage * sum(weights) or named)
+                missing = [] if addressed else ["topic"]
             row = CompareRow(doc.doc_id, doc.source, doc.title, doc.region, doc.level, doc.year, found=False)
             if scored and scored[0].score >= threshold and not missing:
-                near = [s for s in scored if s.score >= scored[0].score - self.quote_window]
-                relevant = lambda s: self._relevant_indicators(s.hit.chunk.doc_id, s.start, s.end, topic_groups)  # noqa: E731
+                # The sentence that states the figure may be a runner-up of the plan's best.
+                near = [s for s in scored[:6] if s.score >= threshold]
+                relevant = lambda s: self._relevant_indicators(  # noqa: E731
+                    s.hit.chunk.doc_id, s.start, s.end, topic_groups, rate, key_words
+                )
                 best = next((s for s in near if relevant(s)), scored[0])
-                found = relevant(best)
+                found = self._as_asked(question, relevant(best))
                 row.found = True
                 row.values = [i.display() for i in found]
                 row.indicators = [i.to_json() for i in found]
@@ -162,40 +188,74 @@ class PlanComparer:
             rows.append(row)
         return Comparison(topic, rows)
 
+    @staticmethod
+    def _as_asked(question, indicators: list[Indicator]) -> list[Indicator]:
+        """The figures in the unit the topic asks for: per person for 人均…, yuan for "in yuan"."""
+        if any(c.kind == "per_capita" for c in question.constraints):
+            indicators = [i for i in indicators if i.per_capita or "人均" in i.phrase or i.unit == "元"]
+        for unit in question.intents.units:
+            indicators = [i for i in indicators if unit.met_by(i.display())]
+        return indicators
+
     def _weights(self, topic_groups: list[list[str]]) -> list[float]:
         """Each topic word group weighs as much as its rarest word (IDF)."""
         return [max(self.index.lexical.idf(w) for w in group) for group in topic_groups]
 
     @staticmethod
     def _present(text: str, topic_groups: list[list[str]], weights: list[float]) -> list[tuple[float, int]]:
-        """(weight, index) of the groups with a word in ``text``."""
+        """(weight, index) of the groups with a word in ``text`` (quotation marks ignored:
+        “两癌”筛查 names 两癌筛查)."""
+        text = _QUOTES.sub("", text)
         return [
             (w, n)
             for n, (w, group) in enumerate(zip(weights, topic_groups, strict=True))
             if any(g in text for g in group)
         ]
 
-    def _relevant_indicators(self, doc_id: str, start: int, end: int, topic_groups: list[list[str]]) -> list[Indicator]:
+    def _relevant_indicators(
+        self,
+        doc_id: str,
+        start: int,
+        end: int,
+        topic_groups: list[list[str]],
+        rate: bool = False,
+        key_words: set[str] | frozenset[str] = frozenset(),
+    ) -> list[Indicator]:
         """Indicators inside [start, end) that measure the topic.
 
         "基本公共卫生服务人均经费" must not show a plan's 95台 service vehicles. The topic is
         a list of word groups (alternatives: the Chinese words, or the term-map terms of
         an English phrase), each weighing as much as its rarest word (IDF). An indicator
-        counts when its sentence carries at least half of that weight and its own
-        phrase the heaviest group its sentence has (so "老年友善医疗机构创建的比例达到80%"
-        does not count for 老年医学科比例 just because it says 比例).
+        counts when its sentence carries at least half of that weight and its own phrase
+        names a key word of the topic (``key_words``) or a good share of what its sentence has
+        (so "老年友善医疗机构创建的比例达到80%" does
+        not count for 老年医学科比例 just because it says 比例). With ``rate`` only rates
+        count ("十类重点人群" is not a contracting rate).
         """
         inside = [i for i in self.index.indicators if i.doc_id == doc_id and start <= i.start and i.end <= end]
+        if rate:
+            inside = [i for i in inside if i.unit in _RATE_UNITS]
+        # "十类重点人群", "三项制度": kinds counted in words describe, they are not targets.
+        inside = [i for i in inside if not (i.unit in ("类", "种", "项") and not any(ch.isdigit() for ch in i.text))]
         if not topic_groups:
             return inside
         weights = self._weights(topic_groups)
         relevant = []
         for indicator in inside:
+            phrase = indicator.phrase + indicator.per_capita + indicator.text
+            if any(k in _QUOTES.sub("", phrase) for k in key_words):
+                relevant.append(indicator)
+                continue
             in_sentence = self._present(indicator.sentence, topic_groups, weights)
             if sum(w for w, _ in in_sentence) < self.indicator_topic_share * sum(weights):
                 continue
-            heaviest = max(in_sentence)[1]
-            in_phrase = self._present(indicator.phrase + indicator.per_capita + indicator.text, topic_groups, weights)
-            if heaviest in {n for _, n in in_phrase}:
+            in_phrase = self._present(phrase, topic_groups, weights)
+            if sum(w for w, _ in in_phrase) >= _PHRASE_SHARE * sum(w for w, _ in in_sentence):
                 relevant.append(indicator)
+        # The most specific wins: where some figures' phrases name the topic's heaviest word
+        # (老年医学科), the others (老年友善医疗机构…的比例) are about something else.
+        heaviest = topic_groups[max(range(len(weights)), key=weights.__getitem__)]
+        exact = [i for i in relevant if any(g in _QUOTES.sub("", i.phrase + i.text) for g in heaviest)]
+        if exact:
+            relevant = exact
         return relevant

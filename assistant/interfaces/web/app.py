@@ -27,8 +27,10 @@ from typing import Any
 import gradio as gr
 
 from ...config import Settings
+from ...corpus import EDITABLE_FIELDS
 from ...corpus.ingest import ACCEPTED_SUFFIXES
 from ...pipeline import PolicyQA
+from .api import PolicyQAApi, register
 from .handlers import DEFAULT_GOLD, PICK_PLAN, App
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,19 @@ EVAL_FAIL_HEADERS = [
     "答案 Answer",
     "检索 Retrieved",
 ]
+
+
+FIELD_LABELS = {
+    "title": "标题 Title", "region": "地区 Region", "level": "级别 Level", "year": "年份 Year",
+    "issuer": "发布机构 Issuer", "doc_number": "文号 Doc number", "published": "发布日期 Published",
+    "region_en": "英文地名 English region name",
+}  # fmt: skip
+
+
+def ui_event(name: str) -> dict[str, str]:
+    """Keyword arguments of a page event: out of the API listing, under a name of its own
+    (the API's /ask, /search … are the named endpoints of api.py)."""
+    return {"api_name": f"ui_{name}", "api_visibility": "undocumented"}
 
 
 CSS = (resources.files("assistant") / "interfaces" / "web" / "style.css").read_text(encoding="utf-8")
@@ -153,11 +168,12 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                             elem_id="copy-box",
                         )
                         clear = gr.ClearButton([chatbot, copy_box, message], value="清空对话 Clear chat")
-                ask_inputs = [message, chatbot, regions, years, plans]
-                ask_outputs = [chatbot, message, copy_box, applied]
-                send.click(app.ask, ask_inputs, ask_outputs, api_name="ask")
-                message.submit(app.ask, ask_inputs, ask_outputs, api_name=False)
-                clear.click(lambda: "**筛选 Applied:** —", None, applied, api_name=False)
+                last_question = gr.State("")  # the conversation's previous question, for follow-ups
+                ask_inputs = [message, chatbot, regions, years, plans, last_question]
+                ask_outputs = [chatbot, message, copy_box, applied, last_question]
+                send.click(app.ask, ask_inputs, ask_outputs, **ui_event("1"))
+                message.submit(app.ask, ask_inputs, ask_outputs, **ui_event("2"))
+                clear.click(lambda: ("**筛选 Applied:** —", ""), None, [applied, last_question], **ui_event("3"))
 
             # -- Compare
             with gr.Tab("对比 Compare", id="compare", elem_id="tab-compare"):
@@ -191,9 +207,9 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                 compare_rows = gr.State([])
                 compare_card = gr.HTML(elem_id="compare-card")
                 compare_outputs = [compare_status, compare_table, csv_btn, md_btn, compare_rows, compare_card]
-                compare_btn.click(app.compare, [topic], compare_outputs, api_name="compare")
-                topic.submit(app.compare, [topic], compare_outputs, api_name=False)
-                compare_table.select(app.compare_context, [compare_rows], [compare_card], api_name=False)
+                compare_btn.click(app.compare, [topic], compare_outputs, **ui_event("4"))
+                topic.submit(app.compare, [topic], compare_outputs, **ui_event("5"))
+                compare_table.select(app.compare_context, [compare_rows], [compare_card], **ui_event("6"))
 
             # -- References
             with gr.Tab("引用 References", id="references", elem_id="tab-references"):
@@ -221,12 +237,12 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                 ref_groups = gr.State([])
                 ref_cites = gr.HTML(elem_id="ref-cites")
                 ref_btn.click(
-                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], api_name="references"
+                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("7")
                 )
                 ref_query.submit(
-                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], api_name=False
+                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("8")
                 )
-                ref_table.select(app.reference_citations, [ref_groups], [ref_cites], api_name=False)
+                ref_table.select(app.reference_citations, [ref_groups], [ref_cites], **ui_event("9"))
 
             # -- Documents
             with gr.Tab("文档 Documents", id="documents", elem_id="tab-documents"):
@@ -271,15 +287,41 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                     with gr.Column(min_width=260):
                         upload_btn = gr.Button("添加并建立索引 Add & index", variant="primary", elem_id="upload-run")
                         upload_status = gr.Markdown(elem_id="upload-status")
-                plan_pick.change(app.show_plan, [plan_pick], [plan_heading, plan_outline, plan_text], api_name=False)
-                docs_table.select(app.select_plan, None, [plan_pick], api_name=False)
-                refresh_outputs = [regions, years, plans, docs_table, plan_pick]
+                plan_pick.change(app.show_plan, [plan_pick], [plan_heading, plan_outline, plan_text], **ui_event("10"))
+                docs_table.select(app.select_plan, None, [plan_pick], **ui_event("11"))
+                gr.Markdown("### 更正或删除 Correct or delete a plan")
+                with gr.Row(equal_height=False):
+                    fix_plan = gr.Dropdown(
+                        choices=app.plan_choices(), label="计划 Plan", elem_id="fix-plan", min_width=240
+                    )
+                    fix_field = gr.Dropdown(
+                        choices=[(FIELD_LABELS.get(f, f), f) for f in EDITABLE_FIELDS if f != "region_parent"],
+                        label="字段 Field",
+                        elem_id="fix-field",
+                        min_width=160,
+                    )
+                    fix_value = gr.Textbox(
+                        label="新值 New value (空 = 重新推断 empty = infer again)", elem_id="fix-value"
+                    )
+                    with gr.Column(min_width=160):
+                        fix_btn = gr.Button("更正 Correct", elem_id="fix-run")
+                        delete_ok = gr.Checkbox(label="确认删除所选计划 I confirm the deletion", elem_id="delete-ok")
+                        delete_btn = gr.Button("删除 Delete", variant="stop", elem_id="delete-run")
+                fix_status = gr.Markdown(elem_id="fix-status")
+                # Everything whose choices follow the corpus (uploads, corrections, deletions).
+                refresh_outputs = [regions, years, plans, docs_table, plan_pick, fix_plan]
                 upload_btn.click(
                     app.upload,
                     [upload_file],
                     [upload_status, *refresh_outputs],
-                    api_name="upload",
+                    **ui_event("12"),
                     concurrency_limit=1,
+                )
+                fix_btn.click(
+                    app.correct, [fix_plan, fix_field, fix_value], [fix_status, *refresh_outputs], **ui_event("fix")
+                )
+                delete_btn.click(
+                    app.delete, [fix_plan, delete_ok], [fix_status, *refresh_outputs], **ui_event("delete")
                 )
 
             # -- Evaluation
@@ -336,11 +378,14 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                     app.run_eval,
                     [gold_file, eval_k],
                     [eval_status, metrics_table, breakdown_table, chart, failures_table, report_btn],
-                    api_name="evaluate",
+                    **ui_event("13"),
                     concurrency_limit=1,
                 )
 
-        demo.load(app.refresh, None, refresh_outputs, api_name=False)
+        demo.load(app.refresh, None, refresh_outputs, **ui_event("14"))
+        # References list on open, before anyone searches.
+        demo.load(app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("refs-open"))
+        register(PolicyQAApi(qa))
     demo.queue(default_concurrency_limit=8)
     return demo
 

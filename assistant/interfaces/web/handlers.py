@@ -13,12 +13,14 @@ from typing import Any
 
 import gradio as gr
 
-from ...corpus import CorpusError
+from ...corpus import CorpusError, update_manifest
 from ...corpus.ingest import ingest_upload
 from ...pipeline import PolicyQA
 from ...schema import Document, Filters
 from ..evaluation import GoldFileError, load_gold, run_gold, write_report
 from .render import (
+    KIND_LABELS,
+    LEVEL_LABELS,
     _card,
     _marked,
     answer_html,
@@ -77,7 +79,7 @@ class App:
             [
                 d.title,
                 d.region,
-                d.level,
+                LEVEL_LABELS.get(d.level, d.level),
                 d.year or "",
                 d.issuer or "",
                 d.doc_number or "",
@@ -97,6 +99,7 @@ class App:
             gr.update(choices=plans),
             self.documents_table(),
             gr.update(choices=plans),
+            gr.update(choices=plans),
         )
 
     # -- ask
@@ -108,20 +111,26 @@ class App:
         regions: list[str] | None,
         years: list[Any] | None,
         plans: list[str] | None,
-    ) -> tuple[list[dict], str, str, str]:
-        """Chat turn: (history + question + answer card HTML, cleared input, plain-text copy, applied filters)."""
+        previous: str | None = None,
+    ) -> tuple[list[dict], str, str, str, str]:
+        """Chat turn: (history + question + answer card HTML, cleared input, plain-text copy,
+        applied filters, the question as understood — the next turn's ``previous``).
+
+        A follow-up that names only a new region or year ("那常州呢？") asks the previous
+        question's topic there; the answer says what it took over.
+        """
         history = list(history or [])
         question = (message or "").strip()
         if not question:
             gr.Warning("请输入问题 Please type a question")
-            return history, "", gr.skip(), gr.skip()
+            return history, "", gr.skip(), gr.skip(), gr.skip()
         filters = Filters(
             regions=[str(r) for r in regions or []],
             years=[int(y) for y in years or []],
             doc_ids=[str(p) for p in plans or []],
         )
         started = time.perf_counter()
-        answer = self.qa.ask(question, filters if filters else None)
+        answer = self.qa.ask(question, filters if filters else None, previous=previous or None)
         log.info(
             "asked %r in %.0f ms (abstained=%s)", question, 1000 * (time.perf_counter() - started), answer.abstained
         )
@@ -131,7 +140,7 @@ class App:
         ]
         applied = describe_filters(answer)
         applied_md = f"**筛选 Applied:** {applied}" if applied else "**筛选 Applied:** 无 none (all plans)"
-        return history, "", answer_plain(answer), applied_md
+        return history, "", answer_plain(answer), applied_md, answer.query
 
     # -- compare
 
@@ -161,7 +170,7 @@ class App:
             rows.append(
                 [
                     row.region,
-                    row.level,
+                    LEVEL_LABELS.get(row.level, row.level),
                     row.year or "",
                     row.title,
                     "✓" if row.found else "—",
@@ -246,7 +255,7 @@ class App:
                 )
             plans = [self._plan_label(p) for p in group.plans]
             kept.append({"name": group.name, "citations": citations})
-            rows.append([group.name, group.kind, "、".join(plans), group.count])
+            rows.append([group.name, KIND_LABELS.get(group.kind, group.kind), "、".join(plans), group.count])
         what = f"“{esc(query)}”" if query else "全部 all"
         status = (
             f"{what}: {len(rows)} 项被引用的政策 cited policies. 点击一行查看引用原句 Click a row for its sentences."
@@ -350,9 +359,53 @@ class App:
             lines.append(
                 "从正文推断 inferred from the text: "
                 + ", ".join(f"{k}={v}" for k, v in inferred.items())
-                + " — 如有误请在 corpus/manifest.json 中更正 (correct them in corpus/manifest.json)."
+                + " — 如有误请在下方“更正”中修改 (correct them below, under Correct)."
             )
         return ("\n\n".join(lines), *self.refresh())
+
+    def correct(self, doc_id: str | None, field: str | None, value: str | None) -> tuple:
+        """Correct one metadata field of a plan: written to corpus/manifest.json, index updated.
+
+        Returns (status Markdown, *refresh outputs). An empty value removes the correction
+        (the field is inferred from the text again).
+        """
+        document = self.qa.index.documents.get(doc_id or "")
+        if document is None or not field:
+            return ("请选择计划和字段 Pick a plan and a field.", *self.refresh())
+        text = (value or "").strip()
+        new: object = text or None
+        if field == "year" and text:
+            if not text.isdigit():
+                return (f"**年份应为数字 The year must be a number:** {esc(text)}", *self.refresh())
+            new = int(text)
+        with self._upload_lock:
+            try:
+                update_manifest(self.qa.settings.corpus_dir, document.source, {field: new})
+                self.qa.build_index(progress=False)
+            except CorpusError as err:
+                return (f"**未能更正 Not corrected:** {esc(err)}", *self.refresh())
+        log.info("metadata of %s corrected: %s=%r", document.source, field, new)
+        shown = new if new is not None else "（从正文推断 inferred again）"
+        return (f"**已更正 Corrected:** `{document.source}` {field} = {esc(shown)}", *self.refresh())
+
+    def delete(self, doc_id: str | None, confirmed: bool) -> tuple:
+        """Remove a plan from the corpus (after confirmation); the index follows."""
+        document = self.qa.index.documents.get(doc_id or "")
+        if document is None:
+            return ("请选择要删除的计划 Pick the plan to delete.", *self.refresh())
+        if not confirmed:
+            return ("请先勾选确认 Tick the confirmation first.", *self.refresh())
+        if len(self.qa.index.documents) == 1:
+            return ("不能删除最后一个计划 The last plan cannot be deleted.", *self.refresh())
+        path = self.qa.settings.corpus_dir / document.source
+        with self._upload_lock:
+            try:
+                path.unlink()
+                self.qa.build_index(progress=False)
+            except (OSError, CorpusError) as err:
+                return (f"**未能删除 Not deleted:** {esc(err)}", *self.refresh())
+        log.info("plan %s deleted", document.source)
+        return (f"**已删除 Deleted:** `{document.source}` — 索引已更新 the index follows.", *self.refresh())
 
     # -- evaluation
 

@@ -15,7 +15,19 @@ from ...index import PolicyIndex
 from ...schema import Answer, Chunk, Citation, Document, Hit
 
 NO_ANSWER = "文件中没有明确答案 / No clear answer"
-CONTEXT_CHARS = 700  # document text shown on each side of a cited passage
+# Codes shown to people, in both languages.
+LEVEL_LABELS = {
+    "national": "全国 national", "ministry": "部委 ministry", "province": "省 province", "city": "市 city",
+    "county": "县区 county", "unknown": "未知 unknown",
+}  # fmt: skip
+KIND_LABELS = {"title": "文件 document", "doc_number": "文号 doc number", "programme": "项目 programme"}
+_STATUS_TITLES = {
+    "near_miss": "计划未给出所问内容 / Not in the plans as asked",
+    "conflict": "筛选条件与问题矛盾 / The filters contradict the question",
+    "unavailable": "文件库中没有这个计划 / No such plan in the documents",
+}
+CONTEXT_CHARS = 700  # document text shown after a cited passage
+CONTEXT_BEFORE_CHARS = 160  # and before it: little, so that the highlight is in view when the box opens
 
 
 def esc(text: Any) -> str:
@@ -62,7 +74,7 @@ def _marked(text: str, start: int, end: int, mark_start: int | None, mark_end: i
 def context_html(document: Document, chunk_start: int, chunk_end: int, mark: tuple[int, int] | None) -> str:
     """The passage in its document: ~CONTEXT_CHARS of text around it, passage shaded, quote marked."""
     text = document.text
-    lo = max(0, chunk_start - CONTEXT_CHARS)
+    lo = max(0, chunk_start - CONTEXT_BEFORE_CHARS)
     lo = text.rfind("\n", 0, lo) + 1 if lo > 0 else 0
     hi = min(len(text), chunk_end + CONTEXT_CHARS)
     newline = text.find("\n", hi)
@@ -90,6 +102,8 @@ def _card(
     context: str,
     span: str,
     near: bool = False,
+    sentence: str = "",
+    gloss: str = "",
 ) -> str:
     head = (
         f'<span class="pq-n">{n}</span><b>{esc(region or "—")}</b> · {esc(year or "—")} · 《{esc(title)}》'
@@ -100,15 +114,23 @@ def _card(
         f'<div class="pq-card{" pq-near" if near else ""}">'
         f'<div class="pq-card-head">{head}</div>'
         f'<div class="pq-trail">{esc(trail_text(section)) or "（无章节 no section）"}</div>'
-        f'<div class="pq-passage">{passage}</div>'
-        f'<details class="pq-context"><summary>在原文中查看 Show in document '
+        + (
+            # A citation shows its sentence; its passage and the document open on demand.
+            f'<div class="pq-quote">“{esc(sentence)}”</div>'
+            + (f'<div class="pq-gloss"><span>gloss（译注）</span> {esc(gloss)}</div>' if gloss else "")
+            + f'<details class="pq-context"><summary>段落 Passage</summary><div class="pq-passage">{passage}</div>'
+            "</details>"
+            if sentence
+            else f'<div class="pq-passage">{passage}</div>'
+        )
+        + f'<details class="pq-context"><summary>在原文中查看 Show in document '
         f'<span class="pq-span">{esc(span)}</span></summary>'
         f'<div class="pq-doc">{context}</div></details>'
         "</div>"
     )
 
 
-def citation_card(citation: Citation, hits: list[Hit], index: PolicyIndex | None = None) -> str:
+def citation_card(citation: Citation, hits: list[Hit], index: PolicyIndex | None = None, near: bool = False) -> str:
     """One numbered card: plan, region, year, section, the passage with the quote marked, context."""
     chunk, document = _find_chunk(citation.chunk_id, hits, index)
     span = f"{citation.source}:{citation.start}-{citation.end}"
@@ -118,7 +140,11 @@ def citation_card(citation: Citation, hits: list[Hit], index: PolicyIndex | None
     else:
         passage = _marked(document.text, chunk.start, chunk.end, citation.start, citation.end)
         context = context_html(document, chunk.start, chunk.end, (citation.start, citation.end))
-    return _card(citation.n, citation.region, citation.year, citation.title, citation.section, passage, context, span)
+    year = f"{citation.year}（回顾 reviewing {citation.about_year}）" if citation.about_year else citation.year
+    return _card(
+        citation.n, citation.region, year, citation.title, citation.section, passage, context, span,
+        near=near, sentence=citation.quote, gloss=citation.gloss,
+    )  # fmt: skip
 
 
 def hit_card(hit: Hit, n: int, limit: int = 260) -> str:
@@ -144,17 +170,26 @@ def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
     Markdown renderer.
     """
     parts = []
+    status = answer.status.value
     if answer.abstained:
+        title = _STATUS_TITLES.get(status, NO_ANSWER)
         parts.append(
-            f'<div class="pq-abstain"><div class="pq-abstain-title">{NO_ANSWER}</div>'
+            f'<div class="pq-abstain"><div class="pq-abstain-title">{title}</div>'
             f"<div>{_answer_text_html(answer.answer)}</div></div>"
         )
     else:
         parts.append(f'<div class="pq-answer">{_answer_text_html(answer.answer)}</div>')
+    if answer.confidence is not None and status == "answered":
+        parts.append(f'<div class="pq-confidence">置信度 confidence {answer.confidence:.0%}</div>')
     applied = describe_filters(answer)
     if applied:
         parts.append(f'<div class="pq-applied">筛选 applied: <b>{esc(applied)}</b></div>')
-    if answer.abstained:
+    if status == "near_miss" and answer.citations:
+        # The nearest statements, quoted and cited, but marked: they do not answer.
+        parts.append('<div class="pq-section-title">最接近的表述（并非答案）Nearest statements, not an answer</div>')
+        cards = "".join(citation_card(c, answer.hits, index, near=True) for c in answer.citations)
+        parts.append(f'<div class="pq-cards">{cards}</div>')
+    elif answer.abstained:
         if answer.hits:
             parts.append('<div class="pq-section-title">最接近的段落 Nearest passages</div>')
             cards = "".join(hit_card(hit, i) for i, hit in enumerate(answer.hits[:5], start=1))
