@@ -8,7 +8,7 @@
    to start from a built index).
 2. Times ``policyqa serve`` in a subprocess on a free 127.0.0.1 port: until the page
    answers HTTP, and until a first question has been answered through Gradio's queue
-   (``gradio_client``, endpoint ``/ask``: the same handler the page's Ask button calls).
+   (``gradio_client``, the API endpoint ``/ask``: the same question path as the page's Ask button).
 3. One user asking questions one after another (baseline), then ``--users`` simulated
    users at once (threads, one ``gradio_client.Client`` = one browser session each), each
    asking ``--questions-per-user`` questions from the gold set. Everything stops at
@@ -94,11 +94,11 @@ def wait_http(url: str, deadline: float, proc: subprocess.Popen) -> None:
 
 
 def ask_once(client, question: str) -> float:
-    """One question through the page's /ask endpoint; returns seconds taken."""
+    """One question through the server's /ask endpoint (Gradio's queue); returns seconds taken."""
     t0 = time.perf_counter()
-    history, _cleared, copied, _applied = client.predict(question, [], [], [], [], api_name="/ask")
+    answer = client.predict(question=question, api_name="/ask")
     seconds = time.perf_counter() - t0
-    if not history or not copied:
+    if not isinstance(answer, dict) or "status" not in answer:
         raise RuntimeError(f"no answer for {question!r}")
     return seconds
 

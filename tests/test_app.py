@@ -239,6 +239,16 @@ def test_follow_up_inherits_the_topic_and_clear_forgets_it(page):
     assert "接上一问" not in answer.inner_text()
 
 
+def test_a_new_answer_is_scrolled_into_view_at_its_top(page):
+    for question in (EN_QUESTION, ZJ_QUESTION, EN_QUESTION):
+        answer = ask(page, question)
+    page.wait_for_timeout(400)
+    top = answer.evaluate("el => el.getBoundingClientRect().top")
+    chat_top = page.locator("#chat").evaluate("el => el.getBoundingClientRect().top")
+    assert top >= chat_top - 5  # the answer's first line is visible, not scrolled past
+    assert answer.locator(".pq-answer").evaluate("el => el.getBoundingClientRect().top") < 900
+
+
 def test_a_near_miss_is_marked_and_quotes_the_nearest_statement(page):
     answer = ask(page, "浙江2022年三级医院设置老年医学科的比例目标是多少？")
     box = answer.locator(".pq-abstain")
@@ -403,7 +413,7 @@ def test_evaluation_tab_with_a_small_gold_file(page, tmp_path):
     page.wait_for_selector("#eval-file >> text=mini")
     page.click("#eval-run")
     page.wait_for_selector("#eval-status >> text=5 个问题")
-    expect(page.locator("#eval-metrics")).to_contain_text("hit@5")
+    expect(page.locator("#eval-metrics")).to_contain_text("Hit@5")  # labelled for people, not a snake_case key
     expect(page.locator("#eval-breakdown")).to_contain_text("type: unanswerable")
     page.wait_for_selector("#eval-chart img")
     expect(page.locator("#eval-report")).to_be_visible()

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -57,6 +58,9 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+_WRAP_TOKENS = re.compile(r"[A-Za-z0-9.,%‰/:+\-–]+|.", re.S)
+
+
 def wrap(text: str, width: int, indent: str = "") -> str:
     """Wrap mixed Chinese/English text to ``width`` terminal columns."""
     lines = []
@@ -69,12 +73,13 @@ def wrap(text: str, width: int, indent: str = "") -> str:
             )
             continue
         line, used = indent, display_width(indent)
-        for ch in paragraph:
-            w = display_width(ch)
-            if used + w > width:
+        # A figure or a Latin word ("65%以上" keeps "65%") is never split across lines.
+        for token in _WRAP_TOKENS.findall(paragraph):
+            w = display_width(token)
+            if used + w > width and line.strip():
                 lines.append(line)
                 line, used = indent, display_width(indent)
-            line += ch
+            line += token
             used += w
         lines.append(line)
     return "\n".join(lines)
@@ -116,6 +121,14 @@ def format_hits(hits: list[Hit], width: int) -> str:
     return "\n\n".join(blocks)
 
 
+_STATUS_LABELS = {
+    "abstained": "[no clear answer] ",
+    "near_miss": "[not in the plans as asked] ",
+    "conflict": "[filters contradict the question] ",
+    "unavailable": "[no such plan] ",
+}
+
+
 def describe_answer_scope(answer: Answer) -> str:
     """Which filters were applied (or, when none were, what the question named), as one line."""
     shown = answer.applied.to_json() if answer.applied else {}
@@ -135,16 +148,19 @@ def format_answer(answer: Answer, width: int) -> str:
     if described:
         parts.append("filters: " + described)
     parts += [wrap(f"note: {note}", width) for note in answer.notes if note and note not in answer.answer]
-    parts.append(("[no clear answer] " if answer.abstained else "") + "")
+    parts.append(_STATUS_LABELS.get(answer.status.value, ""))
     parts[-1] = wrap(parts[-1] + answer.answer, width)
     if answer.citations:
-        parts.append("\nSources:")
+        parts.append("\nNearest statements (not an answer):" if answer.status.value == "near_miss" else "\nSources:")
         for c in answer.citations:
             trail = " › ".join(c.section) or "(preamble)"
             parts.append(f"[{c.n}] {c.region} {c.year or ''} 《{c.title}》")
             parts.append(wrap(trail, width, "    "))
             parts.append(wrap(f"“{c.quote}”", width, "    "))
-            parts.append(f"    {c.source}:{c.start}-{c.end}")
+            if c.gloss:
+                parts.append(wrap(f"gloss: {c.gloss}", width, "    "))
+            reviewing = f" (reviewing {c.about_year})" if c.about_year else ""
+            parts.append(f"    {c.source}:{c.start}-{c.end}{reviewing}")
     elif answer.abstained and answer.hits:
         parts.append("\nNearest passages:")
         parts.append(format_hits(answer.hits[:3], width))

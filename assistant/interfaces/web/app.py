@@ -84,6 +84,27 @@ FIELD_LABELS = {
 }  # fmt: skip
 
 
+# The chat would scroll to the bottom of a new answer's citation cards; bring the top of the
+# answer (its direct answer line) into view instead.
+KEEP_ANSWER_IN_VIEW = """
+() => {
+  const watch = () => {
+    const chat = document.querySelector('#chat');
+    if (!chat) { setTimeout(watch, 300); return; }
+    let seen = 0;
+    new MutationObserver(() => {
+      const rows = chat.querySelectorAll('.bot-row');
+      if (rows.length > seen && rows[rows.length - 1].querySelector('.pq-answer, .pq-abstain')) {
+        seen = rows.length;
+        setTimeout(() => rows[rows.length - 1].scrollIntoView({block: 'start'}), 150);
+      }
+    }).observe(chat, {childList: true, subtree: true});
+  };
+  watch();
+}
+"""
+
+
 def ui_event(name: str) -> dict[str, str]:
     """Keyword arguments of a page event: out of the API listing, under a name of its own
     (the API's /ask, /search … are the named endpoints of api.py)."""
@@ -120,6 +141,7 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                     with gr.Column(scale=3, min_width=320):
                         chatbot = gr.Chatbot(
                             label="对话 Chat",
+                            autoscroll=False,  # KEEP_ANSWER_IN_VIEW shows a new answer from its top
                             elem_id="chat",
                             height=560,
                             buttons=[],  # messages are HTML cards: the copy box beside gives clean text
@@ -400,6 +422,7 @@ def launch_app(
         prevent_thread_lock=prevent_thread_lock,
         theme=theme(),
         css=CSS,
+        js=KEEP_ANSWER_IN_VIEW,
         **{"show_error": True, "quiet": True, **kwargs},
     )
     return demo

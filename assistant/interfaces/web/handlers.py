@@ -35,6 +35,15 @@ from .render import (
 log = logging.getLogger(__name__)
 
 DEFAULT_GOLD = Path("eval/gold.jsonl")
+METRIC_LABELS = {
+    "questions": "问题数 Questions", "answerable": "可回答 Answerable", "hit@5": "前5命中 Hit@5",
+    "hit@1": "首位命中 Hit@1", "evidence_recall@5": "证据召回@5 Evidence recall@5", "mrr@10": "MRR@10",
+    "ndcg@10": "nDCG@10", "budget_recall@2000": "2000字内证据召回 Evidence in 2,000 chars",
+    "answer_accuracy": "答案准确率 Answer accuracy", "false_abstention_rate": "误拒答率 False abstention",
+    "unanswerable": "不可回答 Unanswerable", "abstention_recall": "不可回答未作答 Unanswerable declined",
+    "abstention_precision": "拒答精确率 Abstention precision", "near_miss_marked": "标为近似 Near misses marked",
+    "conflict_stated": "冲突已说明 Conflicts stated", "scope_noted": "范围已说明 Scope noted",
+}  # fmt: skip
 # Gradio shows a progress bar for a handler whose parameter defaults to a gr.Progress;
 # TRACK_TQDM also follows the index builder's tqdm bars (embedding passages / sentences).
 PROGRESS = gr.Progress()
@@ -431,7 +440,9 @@ class App:
         folder = Path(tempfile.mkdtemp(prefix="eval-", dir=self.files_dir))
         markdown, chart = write_report(run, path.name, folder)
         summary = run.summary()
-        metrics = [[key, round(v, 3) if isinstance(v, float) else v] for key, v in summary.items()]
+        metrics = [
+            [METRIC_LABELS.get(key, key), round(v, 3) if isinstance(v, float) else v] for key, v in summary.items()
+        ]
         breakdown = []
         for group in ("type", "lang"):
             for name, values in run.breakdown(group).items():

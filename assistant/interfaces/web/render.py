@@ -212,8 +212,11 @@ def citation_line(n: int, region: str, year: Any, title: str, section: list[str]
 def answer_plain(answer: Answer, limit: int = 160) -> str:
     """The answer with its citations as plain text, ready to paste into a report."""
     if answer.abstained:
-        lines = [f"{NO_ANSWER}: {answer.answer.strip()}"]
-        if answer.hits:
+        lines = [f"{_STATUS_TITLES.get(answer.status.value, NO_ANSWER)}: {answer.answer.strip()}"]
+        if answer.citations:  # a near miss: the nearest statements, cited
+            lines += ["", "最接近的表述（并非答案）Nearest statements, not an answer:"]
+            lines += [citation_line(c.n, c.region, c.year, c.title, c.section, c.quote) for c in answer.citations]
+        elif answer.hits:
             lines += ["", "最接近的段落 Nearest passages:"]
             for i, hit in enumerate(answer.hits[:5], start=1):
                 text = hit.chunk.text.replace("\n", "")
