@@ -19,6 +19,7 @@ from langchain_core.runnables import Runnable
 
 from .ask import AskRequest, FilterPolicy, HybridRetriever, HybridSearcher, QuestionAnalyzer, Router, build_ask_chain
 from .ask.extractive import ExtractiveAnswerer
+from .ask.gloss import Glossary
 from .ask.outline import OutlineAnswerer
 from .ask.responsibility import ResponsibilityAnswerer, ResponsibilityFinder, ResponsibilityMatch
 from .ask.sentences import SentenceScorer
@@ -66,7 +67,8 @@ class Engine:
             settings.min_passage_similarity_zh,
             settings.min_topic_coverage,
         )
-        extractive = ExtractiveAnswerer(index, scorer, verifier, settings)
+        # One term map for the analyser and the English glosses (it is read from disk once).
+        extractive = ExtractiveAnswerer(index, scorer, verifier, settings, Glossary(analyzer.terms))
         outline = OutlineAnswerer(index, settings)
         finder = ResponsibilityFinder(index, searcher, settings)
         router = Router(

@@ -206,7 +206,7 @@ def test_ask_chinese_and_english_with_citation_cards(page):
     box = answer.locator(".pq-abstain")
     assert "No such plan" in box.inner_text() and "杭州市" in box.inner_text()
     assert answer.locator(".pq-card.pq-near").count() >= 1  # nearest passages listed
-    expect(page.locator("#copy-box textarea")).to_have_value(re.compile("^" + re.escape(NO_ANSWER)))
+    expect(page.locator("#copy-box textarea")).to_have_value(re.compile("^文件库中没有这个计划 / No such plan"))
     shot(page, "ask", full_page=False)
 
     page.set_viewport_size({"width": 420, "height": 900})
@@ -237,6 +237,18 @@ def test_follow_up_inherits_the_topic_and_clear_forgets_it(page):
     page.get_by_role("button", name="清空对话 Clear chat").click()
     answer = ask(page, "那浙江呢？")  # nothing to follow up on any more
     assert "接上一问" not in answer.inner_text()
+
+
+def test_every_answer_has_its_own_copy_button(page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    ask(page, ZJ_QUESTION)
+    ask(page, EN_QUESTION)
+    button = page.locator("#chat .bot-row").first.locator(".pq-copy")
+    assert "65%以上 [1]" in button.get_attribute("data-copy")  # the first answer, not the last
+    button.click()
+    expect(button).to_have_text("已复制 Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("浙江省 2022：") and "[1] 浙江省 2022《2022年浙江省卫生健康工作要点》" in copied
 
 
 def test_a_new_answer_is_scrolled_into_view_at_its_top(page):

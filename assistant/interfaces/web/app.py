@@ -85,7 +85,7 @@ FIELD_LABELS = {
 
 
 # The chat would scroll to the bottom of a new answer's citation cards; bring the top of the
-# answer (its direct answer line) into view instead.
+# answer (its direct answer line) into view instead. And each answer's copy button.
 KEEP_ANSWER_IN_VIEW = """
 () => {
   const watch = () => {
@@ -101,6 +101,15 @@ KEEP_ANSWER_IN_VIEW = """
     }).observe(chat, {childList: true, subtree: true});
   };
   watch();
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('.pq-copy');
+    if (!button) return;
+    const done = () => { button.textContent = '已复制 Copied'; };
+    if (navigator.clipboard) {
+      const failed = () => { button.textContent = '复制失败 Copy failed'; };
+      navigator.clipboard.writeText(button.dataset.copy).then(done, failed);
+    }
+  });
 }
 """
 
@@ -144,7 +153,10 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                             autoscroll=False,  # KEEP_ANSWER_IN_VIEW shows a new answer from its top
                             elem_id="chat",
                             height=560,
-                            buttons=[],  # messages are HTML cards: the copy box beside gives clean text
+                            buttons=[],  # messages are HTML cards: each has its own copy button (clean text)
+                            # Our renderer escapes every text it puts in a message; the copy
+                            # buttons need their data attribute kept.
+                            sanitize_html=False,
                             latex_delimiters=[],
                             feedback_options=None,
                             placeholder="用中文或英文提问 Ask in Chinese or English — 例如 e.g. "

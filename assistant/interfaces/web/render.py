@@ -162,6 +162,12 @@ def _answer_text_html(text: str) -> str:
     return re.sub(r"\[(\d+)\]", r'<sup class="pq-ref">[\1]</sup>', esc(text.strip()))
 
 
+def copy_button(plain: str) -> str:
+    """A button that copies ``plain`` (the answer with its citations as text) to the clipboard."""
+    data = html.escape(plain, quote=True).replace("\n", "&#10;")
+    return f'<button class="pq-copy" type="button" data-copy="{data}">复制 Copy</button>'
+
+
 def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
     """The chat message for an answer: text with [n], applied filters, numbered citation cards.
 
@@ -198,6 +204,7 @@ def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
         parts.append('<div class="pq-section-title">出处 Sources</div>')
         cards = "".join(citation_card(c, answer.hits, index) for c in answer.citations)
         parts.append(f'<div class="pq-cards">{cards}</div>')
+    parts.append(copy_button(answer_plain(answer)))  # every answer can be copied, not only the last
     return "".join(parts)
 
 
