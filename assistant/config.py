@@ -81,7 +81,7 @@ class Settings:
     topic_rarest_words: int = 3  # a Chinese topic is its this-many rarest content words
     # The calibrated probability (see assistant/ask/verify.py) under which an answer is
     # withheld; chosen by `policyqa calibrate` with cross-validation on the dev sets.
-    answer_min_confidence: float = 0.48
+    answer_min_confidence: float = 0.49
     verifier_model: str = ""  # a calibration file from `policyqa calibrate` (default: the bundled one)
     near_miss_quotes: int = 2  # nearest statements quoted in a near-miss reply
     list_max_sentences: int = 8  # a list question quotes up to this many items of its section
