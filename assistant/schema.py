@@ -72,6 +72,26 @@ class Document:
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Earlier years the plan reviews (a 2024 report's "2023年工作回顾"): set at index time.
     reviews: list[int] = field(default_factory=list)
+    # Provenance: who added the plan and when (None: placed in the corpus folder directly),
+    # whether an editor has confirmed an upload, and the other plans (doc ids) that claim the
+    # same region and year (set at index time) — a planted "second" plan cannot pass unmarked.
+    added_by: str | None = None
+    added_at: str | None = None
+    confirmed: bool = True
+    same_scope: list[str] = field(default_factory=list)
+
+    def cautions(self) -> list[str]:
+        """What a reader must know before trusting a quote from this plan (bilingual), or []."""
+        out = []
+        if not self.confirmed:
+            when = f"，{self.added_at[:10]}" if self.added_at else ""
+            out.append(
+                f"未经确认的上传（{self.added_by or '未知'}{when}） unconfirmed upload by {self.added_by or 'unknown'}"
+            )
+        if self.same_scope:
+            others = ", ".join(self.same_scope)
+            out.append(f"另有计划声称同一地区和年份：{others} another plan claims the same region and year: {others}")
+        return out
 
     def metadata(self) -> dict[str, Any]:
         """Metadata without the text, for manifests and JSON output."""
@@ -216,6 +236,7 @@ class Citation:
     end: int
     about_year: int | None = None  # set when the cited passage reviews another year
     gloss: str = ""  # an English gloss of what the quote states (ours, not the plan's words)
+    caution: str = ""  # the plan's provenance warnings (Document.cautions), "" when none
 
     @classmethod
     def of(cls, n: int, document: Document, chunk: Chunk, start: int, end: int, section: list[str] | None = None):
@@ -233,6 +254,7 @@ class Citation:
             start=start,
             end=end,
             about_year=chunk.about_year,
+            caution="; ".join(document.cautions()),
         )
 
     def to_json(self) -> dict[str, Any]:

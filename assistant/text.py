@@ -99,3 +99,46 @@ def chinese_year(text: str) -> int:
 # A document number (文号): an issuer abbreviation, the year in brackets, a serial number:
 # 浙卫发〔2022〕8号, 遂府办函〔2021〕44号. One pattern for the plan's own number and cited ones.
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d+\s*号")
+
+
+# Characters that carry no text: zero-width spaces and joiners, the BOM, lone surrogates
+# (bytes that were not UTF-8, as Python decodes them from a command line).
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without invisible characters and lone surrogates, whitespace trimmed."""
+    return _INVISIBLE.sub("", text).strip()
+
+
+class TextFileError(ValueError):
+    """A text file cannot be read as text; the message says why."""
+
+
+def read_text_file(path, max_bytes: int) -> str:
+    """A small text file of unknown encoding (UTF-8 with or without BOM, UTF-16 with BOM,
+    GB18030), at most ``max_bytes`` — not a folder, not binary, not an endless device."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        raise TextFileError(f"{path} is a folder, not a text file")
+    if not path.exists():
+        raise TextFileError(f"{path} not found")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as err:
+        raise TextFileError(f"{path} cannot be read ({err.strerror or err})") from None
+    if len(data) > max_bytes:
+        raise TextFileError(f"{path} is larger than {max_bytes:,} bytes")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        raise TextFileError(f"{path} holds binary data, not text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TextFileError(f"{path} is not UTF-8, UTF-16 or GB18030 text")

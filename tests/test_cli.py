@@ -24,7 +24,7 @@ HIT_KEYS = {
 }
 CITATION_KEYS = {
     "n", "chunk_id", "doc_id", "source", "title", "region", "year", "section", "quote", "start", "end",
-    "about_year", "gloss",
+    "about_year", "gloss", "caution",
 }  # fmt: skip
 
 

@@ -19,6 +19,8 @@ WIRING = {
     "min_sentence_chars": ("builder", "min_sentence_chars"),
     "embed_batch": ("builder", "embed_batch"),
     "top_k": ("router", "top_k"),
+    "max_question_chars": ("analyzer", "max_chars"),
+    "max_plan_chars": ("builder", "max_plan_chars"),
     "filter_policy": ("router", "policy"),
     "lexical_weight": ("searcher", "lexical_weight"),
     "expansion_weight": ("searcher", "expansion_weight"),
@@ -57,7 +59,9 @@ WIRING = {
     "indicator_topic_share": ("comparer", "indicator_topic_share"),
 }
 # Used where the index is opened and built; tested by the index and backend tests.
-NOT_TUNING = {"corpus_dir", "index_dir", "model", "verifier_model"}
+NOT_TUNING = {"corpus_dir", "index_dir", "users_file", "model", "verifier_model"}
+# Bounds read by the interfaces (CLI batch files, page uploads): tested by tests/test_faults.py.
+NOT_TUNING |= {"max_batch_bytes", "max_upload_text_bytes"}
 
 
 def _changed(name: str, value: object) -> object:

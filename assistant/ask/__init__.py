@@ -11,7 +11,7 @@
 """
 
 from .filters import FilterDecision, FilterPolicy
-from .question import Intents, Question, QuestionAnalyzer
+from .question import Intents, Question, QuestionAnalyzer, QuestionError
 from .retrieval import HybridRetriever, HybridSearcher
 from .router import AskRequest, Router, build_ask_chain
 
@@ -24,6 +24,7 @@ __all__ = [
     "Intents",
     "Question",
     "QuestionAnalyzer",
+    "QuestionError",
     "Router",
     "build_ask_chain",
 ]

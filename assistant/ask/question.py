@@ -13,13 +13,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from ..config import DEFAULTS
 from ..corpus.metadata import NATIONAL
 from ..corpus.regions import Gazetteer
 from ..index.lexical import ChineseTokenizer
 from ..schema import Document, Scope, short_name
-from ..text import DOC_NUMBER, chinese_number, chinese_year, cjk_ratio, squeeze_cjk_spaces
+from ..text import DOC_NUMBER, chinese_number, chinese_year, cjk_ratio, clean_text, squeeze_cjk_spaces
 from . import patterns
 from .terms import TermMap
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked; the message says why.
+
+    ``kind`` is ``empty`` or ``too_long``. (A question with no words — emoji, punctuation,
+    one character — is not an error: it is answered "please ask about the plans".)
+    """
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -96,8 +109,8 @@ class Question:
 
     @property
     def has_content(self) -> bool:
-        """At least two letters, digits or Chinese characters: "😀🏥", "？？？", "啊" ask nothing."""
-        return sum(1 for ch in self.text if ch.isalnum()) >= 2
+        """At least two letters or Chinese characters: "😀🏥", "？？？", "啊", "2022" ask nothing."""
+        return sum(1 for ch in self.text if ch.isalpha()) >= 2
 
     @property
     def match_text(self) -> str:
@@ -146,7 +159,9 @@ class QuestionAnalyzer:
         gazetteer: Gazetteer | None = None,
         terms: TermMap | None = None,
         tokenizer: ChineseTokenizer | None = None,
+        max_chars: int = DEFAULTS.max_question_chars,
     ) -> None:
+        self.max_chars = max_chars
         self.gazetteer = gazetteer or Gazetteer()
         self.terms = terms or TermMap()
         self.tokenizer = tokenizer or ChineseTokenizer()
@@ -169,10 +184,20 @@ class QuestionAnalyzer:
         self._en = re.compile(r"\b(" + "|".join(map(re.escape, sorted(english, key=len, reverse=True))) + r")\b", re.I)
 
     def analyze(self, text: str) -> Question:
-        """The analysed question. Raises ValueError for an empty question."""
-        question = text.strip()
+        """The analysed question. Raises QuestionError for an empty or an over-long question."""
+        question = clean_text(text)
         if not question:
-            raise ValueError("the question is empty")
+            if not text or not text.strip():
+                raise QuestionError("the question is empty", "empty")
+            # Only invisible characters (zero-width spaces …): something was sent, so it is
+            # a question without content, answered "please ask about the plans".
+            question = text.strip()[: self.max_chars]
+        if len(question) > self.max_chars:
+            raise QuestionError(
+                f"the question is {len(question):,} characters long; ask in at most {self.max_chars:,} "
+                "(POLICYQA_MAX_QUESTION_CHARS)",
+                "too_long",
+            )
         share = cjk_ratio(question)
         zh_matches = self._chinese_mentions(question)
         en_matches = list(self._en.finditer(question))

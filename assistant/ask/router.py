@@ -94,7 +94,7 @@ class Router:
         """The answer along the first route that applies, with a note when the plans quoted
         lie inside the region asked about rather than being its own, and when the question
         took its topic from the previous one."""
-        answer = self.scope_note(routed.question, self._respond(routed))
+        answer = self.provenance_note(self.scope_note(routed.question, self._respond(routed)))
         question = routed.question
         if question.inherited:
             if question.english:
@@ -138,6 +138,26 @@ class Router:
 
     def ask(self, request: AskRequest) -> Answer:
         return self.respond(self.prepare(request))
+
+    @staticmethod
+    def provenance_note(answer: Answer) -> Answer:
+        """Mark, in the first lines, every cited plan that is an unconfirmed upload or that
+        shares its region and year with another plan: such a quote is not yet to be trusted."""
+        marks: dict[str, list[int]] = {}
+        cautions: dict[str, str] = {}
+        for c in answer.citations:
+            if c.caution:
+                marks.setdefault(c.doc_id, []).append(c.n)
+                cautions[c.doc_id] = c.caution
+        if not marks:
+            return answer
+        notes = [
+            f"⚠ {''.join(f'[{n}]' for n in dict.fromkeys(ns))} {doc_id}: {cautions[doc_id]}"
+            for doc_id, ns in marks.items()
+        ]
+        answer.answer = "\n".join(notes) + "\n" + answer.answer
+        answer.notes.extend(notes)
+        return answer
 
     def scope_note(self, question: Question, answer: Answer) -> Answer:
         """Say in the first line when the plans quoted are not the region's own.

@@ -13,6 +13,7 @@ import json
 import logging
 from pathlib import Path
 
+from ..config import DEFAULTS
 from ..schema import Document
 from .errors import CorpusError
 from .metadata import MetadataReader
@@ -23,12 +24,19 @@ MANIFEST_NAME = "manifest.json"
 CORPUS_SUFFIXES = (".txt", ".md")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, max_chars: int = DEFAULTS.max_plan_chars) -> str:
     """Read a plan file as text: UTF-8 (with or without BOM), else GB18030.
 
-    Raises CorpusError when the bytes are neither, or the file holds no text.
+    Raises CorpusError when the bytes are neither, the file holds no text, or it is longer
+    than ``max_chars`` characters (chunking time grows with a plan's length).
     """
-    data = path.read_bytes()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(4 * max_chars + 1)  # at most 4 bytes a character
+    except OSError as err:
+        raise CorpusError(f"{path.name}: cannot be read ({err.strerror or err})") from None
+    if len(data) > 4 * max_chars:
+        raise CorpusError(f"{path.name}: too large for a plan (more than {max_chars:,} characters)")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -41,6 +49,8 @@ def read_text(path: Path) -> str:
         raise CorpusError(f"{path.name}: looks like a binary file, not plain text")
     if not text.strip():
         raise CorpusError(f"{path.name}: the file is empty")
+    if len(text) > max_chars:
+        raise CorpusError(f"{path.name}: {len(text):,} characters; a plan may have at most {max_chars:,}")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -97,6 +107,25 @@ def update_manifest(corpus_dir: Path, source: str, changes: dict[str, object]) -
             raise CorpusError(f"level must be one of {', '.join(LEVELS)} (got {value!r})")
         if key != "year" and not (isinstance(value, str) and value.strip() and len(value) <= 200):
             raise CorpusError(f"{key} must be a short text (got {value!r})")
+    return _write_entry(corpus_dir, source, changes)
+
+
+# Set by policyqa itself, never through a correction: who added a plan and whether an
+# editor has confirmed it (an upload is unconfirmed until then).
+PROVENANCE_FIELDS = ("added_by", "added_at", "confirmed", "confirmed_by", "confirmed_at")
+
+
+def set_provenance(corpus_dir: Path, source: str, **changes: object) -> dict:
+    """Record provenance fields (PROVENANCE_FIELDS) of one plan in the manifest."""
+    unknown = set(changes) - set(PROVENANCE_FIELDS)
+    if unknown:
+        raise CorpusError(f"not provenance fields: {', '.join(sorted(unknown))}")
+    if not (corpus_dir / source).is_file():
+        raise CorpusError(f"no plan file {source!r} in {corpus_dir}")
+    return _write_entry(corpus_dir, source, changes)
+
+
+def _write_entry(corpus_dir: Path, source: str, changes: dict[str, object]) -> dict:
     path = corpus_dir / MANIFEST_NAME
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     if not isinstance(data, dict):
@@ -115,9 +144,14 @@ def update_manifest(corpus_dir: Path, source: str, changes: dict[str, object]) -
     return entry
 
 
-def load_document(path: Path, entry: dict | None = None, reader: MetadataReader | None = None) -> Document:
+def load_document(
+    path: Path,
+    entry: dict | None = None,
+    reader: MetadataReader | None = None,
+    max_chars: int = DEFAULTS.max_plan_chars,
+) -> Document:
     """Read one plan file and its metadata. Raises CorpusError for unusable files."""
-    text = read_text(path)
+    text = read_text(path, max_chars)
     if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") < 20:
         raise CorpusError(f"{path.name}: no Chinese plan text found")
     doc = (reader or MetadataReader()).read(path, text, entry)
@@ -133,6 +167,16 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in CORPUS_SUFFIXES and p.is_file())
 
 
+def mark_same_scope(documents: list[Document]) -> None:
+    """Give each plan the ids of the other plans that claim its region and year (in place)."""
+    claims: dict[tuple[str, int], list[str]] = {}
+    for d in documents:
+        if d.region and d.year:
+            claims.setdefault((d.region, d.year), []).append(d.doc_id)
+    for d in documents:
+        d.same_scope = [i for i in claims.get((d.region, d.year or 0), []) if i != d.doc_id]
+
+
 def load_corpus(corpus_dir: Path) -> list[Document]:
     """All plans of ``corpus_dir``; files that cannot be read are skipped with a warning."""
     manifest = load_manifest(corpus_dir)
@@ -143,4 +187,5 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
             documents.append(load_document(path, manifest.get(path.name), reader))
         except CorpusError as err:
             log.warning("skipped %s", err)
+    mark_same_scope(documents)
     return documents

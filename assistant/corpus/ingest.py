@@ -20,6 +20,7 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+from ..config import DEFAULTS
 from .errors import CorpusError
 from .files import content_hash, corpus_files, load_document, load_manifest, read_text
 from .metadata import MetadataReader
@@ -47,7 +48,12 @@ def _looks_binary(data: bytes) -> bool:
     return controls > max(8, len(sample) // 100)
 
 
-def extract_text(path: Path, name: str | None = None) -> str:
+def extract_text(
+    path: Path,
+    name: str | None = None,
+    max_chars: int = DEFAULTS.max_plan_chars,
+    max_unpacked: int = DEFAULTS.max_upload_text_bytes,
+) -> str:
     """The plain text of an uploaded plan file; raises CorpusError saying why it cannot be used.
 
     Input: a ``.txt``/``.md``/``.docx``/``.pdf`` file; ``name`` (default ``path.name``) is the
@@ -74,12 +80,14 @@ def extract_text(path: Path, name: str | None = None) -> str:
             raise CorpusError(f"{name}: looks like a binary file, not plain text")
         text = _decode(data, name)
     elif suffix == ".docx":
-        text = _docx_text(path, name)
+        text = _docx_text(path, name, max_unpacked)
     else:
-        text = _pdf_text(path, name)
+        text = _pdf_text(path, name, max_chars)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     if not text.strip():
         raise CorpusError(f"{name}: the file is empty (no text in it)")
+    if len(text) > max_chars:
+        raise CorpusError(f"{name}: {len(text):,} characters of text; a plan may have at most {max_chars:,}")
     return text
 
 
@@ -116,13 +124,23 @@ def _in_gb2312(ch: str) -> bool:
         return False
 
 
-def _docx_text(path: Path, name: str) -> str:
+def _docx_text(path: Path, name: str, max_unpacked: int) -> str:
     """Paragraphs and table rows (cells joined by tabs) of a .docx, in document order."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     if not zipfile.is_zipfile(path):
         raise CorpusError(f"{name}: not a valid .docx file (not a Word document package)")
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked = sum(member.file_size for member in package.infolist())
+    except (zipfile.BadZipFile, OSError) as err:
+        raise CorpusError(f"{name}: not a valid .docx file ({err})") from err
+    if unpacked > max_unpacked:
+        # Checked before anything is decompressed: a small .docx can hold gigabytes of XML.
+        raise CorpusError(
+            f"{name}: the document unpacks to {unpacked / 1e6:,.0f} MB; at most {max_unpacked / 1e6:,.0f} MB"
+        )
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as err:
@@ -144,7 +162,7 @@ def _docx_text(path: Path, name: str) -> str:
     return "\n".join(lines)
 
 
-def _pdf_text(path: Path, name: str) -> str:
+def _pdf_text(path: Path, name: str, max_chars: int) -> str:
     """The text layer of a PDF, page by page."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -156,7 +174,12 @@ def _pdf_text(path: Path, name: str) -> str:
                 reader.decrypt("")
             except Exception as err:  # pypdf raises several kinds here
                 raise CorpusError(f"{name}: the PDF is password-protected") from err
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages, size = [], 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            size += len(pages[-1])
+            if size > max_chars:
+                raise CorpusError(f"{name}: the PDF holds more than {max_chars:,} characters of text")
     except CorpusError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
@@ -213,7 +236,13 @@ def _duplicate_of(corpus_dir: Path, text: str) -> str | None:
     return None
 
 
-def ingest_upload(path: Path, corpus_dir: Path, original_name: str | None = None) -> Path:
+def ingest_upload(
+    path: Path,
+    corpus_dir: Path,
+    original_name: str | None = None,
+    max_chars: int = DEFAULTS.max_plan_chars,
+    max_unpacked: int = DEFAULTS.max_upload_text_bytes,
+) -> Path:
     """Validate an uploaded plan and write it into ``corpus_dir`` as UTF-8 ``.txt``.
 
     Args:
@@ -230,7 +259,7 @@ def ingest_upload(path: Path, corpus_dir: Path, original_name: str | None = None
     name = original_name or path.name
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
-    text = extract_text(path, name)
+    text = extract_text(path, name, max_chars, max_unpacked)
     if count_chinese(text) < MIN_CHINESE_CHARS:
         raise CorpusError(f"{name}: no Chinese plan text found (fewer than {MIN_CHINESE_CHARS} Chinese characters)")
     duplicate = _duplicate_of(corpus_dir, text)

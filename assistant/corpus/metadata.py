@@ -152,6 +152,9 @@ class MetadataReader:
             text=text,
             inferred=sorted(set(inferred)),
             provenance=provenance,
+            added_by=entry.get("added_by"),
+            added_at=entry.get("added_at"),
+            confirmed=entry.get("confirmed", True) is not False,
         )
 
     # -- inference --------------------------------------------------------------------------

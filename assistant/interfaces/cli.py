@@ -7,6 +7,8 @@ The JSON shapes are a stable contract, documented in the README.
 from __future__ import annotations
 
 import argparse
+import errno
+import getpass
 import json
 import logging
 import os
@@ -14,14 +16,18 @@ import re
 import shutil
 import sys
 import textwrap
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..ask.question import QuestionError
 from ..config import Settings, SettingsError
 from ..corpus import CorpusError
 from ..index import EmbedderError, PolicyIndexError
 from ..schema import Answer, Filters, Hit
+from ..text import TextFileError, clean_text, read_text_file
+from .accounts import Accounts, AccountsError, AuditLog, local_user
 from .evaluation import GoldFileError, load_gold, run_gold, write_report
 
 log = logging.getLogger("policyqa")
@@ -41,6 +47,10 @@ examples:
   policyqa docs                                    plans, metadata and where it came from
   policyqa docs national-2024.txt --set level=national
   policyqa serve                                   the chat page on http://127.0.0.1:7860
+  policyqa users add alice --role editor           an account (the page then asks for a login)
+  policyqa serve --host 0.0.0.0                    the page for the office (needs accounts)
+  policyqa audit                                   who uploaded, corrected or deleted what
+  policyqa index --check                           verify the index against its checksums
 
 Paths and model can also come from POLICYQA_CORPUS_DIR, POLICYQA_INDEX_DIR, POLICYQA_MODEL.
 """
@@ -155,6 +165,8 @@ def format_answer(answer: Answer, width: int) -> str:
         for c in answer.citations:
             trail = " › ".join(c.section) or "(preamble)"
             parts.append(f"[{c.n}] {c.region} {c.year or ''} 《{c.title}》")
+            if c.caution:
+                parts.append(wrap(f"⚠ {c.caution}", width, "    "))
             parts.append(wrap(trail, width, "    "))
             parts.append(wrap(f"“{c.quote}”", width, "    "))
             if c.gloss:
@@ -189,16 +201,20 @@ def _filters(args: argparse.Namespace) -> Filters | None:
 
 def _questions(args: argparse.Namespace) -> Iterator[str]:
     if args.batch:
-        path = Path(args.batch)
-        if not path.exists():
-            raise UsageError(f"batch file not found: {path}")
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                yield line.strip()
+        settings = _settings(args)
+        try:
+            text = read_text_file(args.batch, settings.max_batch_bytes)
+        except TextFileError as err:
+            raise UsageError(f"batch file: {err}") from None
+        # Each line is checked as it is asked: a bad line gets its own error line, the rest go on.
+        for line in text.splitlines():
+            if clean_text(line):
+                yield clean_text(line)
         return
-    if not args.question or not " ".join(args.question).strip():
+    question = clean_text(" ".join(args.question or []))
+    if not question:
         raise UsageError('give a question, e.g. policyqa ask "开封2022年要建多少个社区卫生服务站", or --batch FILE')
-    yield " ".join(args.question).strip()
+    yield question
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -206,7 +222,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     from ..pipeline import PolicyQA
 
     settings = _settings(args)
-
+    if args.check:
+        return _check_index(settings, args.json)
     qa = PolicyQA(settings, load_embedder(settings.model))
     report = qa.build_index(rebuild=args.rebuild, progress=not args.quiet)
     if args.json:
@@ -230,13 +247,38 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_index(settings, as_json: bool) -> int:
+    from ..index import check_index
+
+    check = check_index(settings.index_dir)
+    if as_json:
+        print(json.dumps({**check.__dict__, "ok": check.ok}, ensure_ascii=False, indent=1))
+    elif check.ok:
+        print(
+            f"index: {settings.index_dir} ({check.build}) is intact: {check.checked_files} files and "
+            f"{check.cache_entries} cached vectors match their checksums ({check.seconds:.2f} s)"
+        )
+    else:
+        print(f"index: {settings.index_dir} ({check.build or 'no live build'}) is damaged:")
+        for problem in check.problems:
+            print(f"  {problem}")
+        print("  repair: policyqa index --rebuild")
+    return 0 if check.ok else 1
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     qa = _open(args)
     filters = _filters(args)
     width = _terminal_width()
     questions = list(_questions(args))
     for question in questions:
-        hits = qa.search(question, args.k, filters)
+        try:
+            hits = qa.search(question, args.k, filters)
+        except QuestionError as err:
+            if not args.batch:
+                raise
+            print(json.dumps({"query": question, "error": str(err), "kind": err.kind}, ensure_ascii=False))
+            continue
         if args.json or args.batch:
             print(
                 json.dumps(
@@ -255,7 +297,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     filters = _filters(args)
     width = _terminal_width()
     for question in _questions(args):
-        answer = qa.ask(question, filters, args.k)
+        try:
+            answer = qa.ask(question, filters, args.k)
+        except QuestionError as err:  # in a batch, one bad line does not stop the rest
+            if not args.batch:
+                raise
+            print(json.dumps({"question": question, "error": str(err), "kind": err.kind}, ensure_ascii=False))
+            continue
         if args.json or args.batch:
             print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.batch else 1))
         else:
@@ -265,9 +313,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     gold_path = Path(args.gold)
-    if not gold_path.is_file():
-        raise UsageError(f"gold file not found: {gold_path}")
-    questions = load_gold(gold_path)
+    questions = load_gold(gold_path)  # GoldFileError says "not found", "a folder", "binary" …
     if args.add_docs:
         from ..pipeline import PolicyQA
         from .evaluation import extended_corpus, metadata_accuracy
@@ -330,9 +376,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .evaluation.calibrate import collect, fit, write_model
 
     paths = [Path(g) for g in args.gold]
-    for path in paths:
-        if not path.is_file():
-            raise UsageError(f"gold file not found: {path}")
     questions = [q for path in paths for q in load_gold(path)]
     if args.add_docs:
         from ..pipeline import PolicyQA
@@ -382,6 +425,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(f"\n{head}: 未找到 not found")
             continue
         print(f"\n{head}: {'、'.join(row.values) or '(no figure)'}")
+        if row.caution:
+            print(wrap(f"⚠ {row.caution}", width, "    "))
         print(wrap(f"“{row.quote}”", width, "    "))
         print(wrap(row.citation, width, "    "))
     return 0
@@ -460,20 +505,39 @@ def _parse_assignments(pairs: list[str]) -> dict[str, object]:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from ..corpus import update_manifest
+    from ..corpus import load_manifest, set_provenance, update_manifest
     from ..corpus.metadata import UNCERTAIN_BELOW
 
     settings = _settings(args)
     if args.set:
         if not args.file:
             raise UsageError("name the plan to correct: policyqa docs FILE --set region=广东省")
-        entry = update_manifest(settings.corpus_dir, args.file, _parse_assignments(args.set))
+        changes = _parse_assignments(args.set)
+        entry = update_manifest(settings.corpus_dir, args.file, changes)
+        for field, value in changes.items():
+            AuditLog(settings.index_dir).record(local_user(), "correct", args.file, field=field, value=value)
         print(f"{settings.corpus_dir / 'manifest.json'}: {args.file} → {json.dumps(entry, ensure_ascii=False)}")
         if not args.no_index:
             args.rebuild = False
             return cmd_index(args)
         print("run `policyqa index` to bring the index up to date")
         return 0
+    if args.confirm:
+        if not args.file:
+            raise UsageError("name the plan to confirm: policyqa docs FILE --confirm")
+        entry = load_manifest(settings.corpus_dir).get(args.file) or {}
+        if entry.get("confirmed", True) is not False:
+            print(f"{args.file}: not an unconfirmed upload; nothing to confirm")
+            return 0
+        user = local_user()
+        set_provenance(
+            settings.corpus_dir, args.file, confirmed=True, confirmed_by=user,
+            confirmed_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )  # fmt: skip
+        AuditLog(settings.index_dir).record(user, "confirm", args.file)
+        print(f"{args.file}: confirmed by {user}")
+        args.rebuild = False
+        return 0 if args.no_index else cmd_index(args)
     rows = _document_rows(settings)
     if args.file:
         rows = [r for r in rows if args.file in (r["source"], r["doc_id"])]
@@ -500,6 +564,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
             print(line if display_width(line) <= width else line[: width // 2] + "…")
         if row.get("reviews"):
             print(f"    reviews     {', '.join(map(str, row['reviews']))} (sections looking back at those years)")
+        if row.get("added_by"):
+            state = "confirmed" if row.get("confirmed", True) else "NOT CONFIRMED (policyqa docs FILE --confirm)"
+            print(f"    added       by {row['added_by']} at {row.get('added_at') or '?'}; {state}")
+        if row.get("same_scope"):
+            print(f"    ⚠ same region and year as: {', '.join(row['same_scope'])}")
         print()
     print(f"{len(rows)} plan(s). Correct a field: policyqa docs FILE --set region=… --set year=…")
     return 0
@@ -507,8 +576,60 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .web import serve  # gradio is imported only for this command
+    from .web.app import ServeError
 
-    serve(_settings(args), host=args.host, port=args.port)
+    try:
+        serve(_settings(args), host=args.host, port=args.port)
+    except ServeError as err:
+        raise UsageError(str(err)) from None
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    accounts = Accounts(settings.users_file)
+    if args.action == "list":
+        if args.json:
+            print(json.dumps([{"name": a.name, "role": a.role, "created": a.created} for a in accounts], indent=1))
+            return 0
+        for account in accounts:
+            print(f"{account.name:<24} {account.role:<7} since {account.created}")
+        print(
+            f"{len(accounts)} account(s) in {settings.users_file}"
+            + ("" if accounts.enabled else " — the page needs no login")
+        )
+        return 0
+    if not args.name:
+        raise UsageError(f"name the account: policyqa users {args.action} NAME")
+    if args.action == "remove":
+        accounts.remove(args.name)
+        AuditLog(settings.index_dir).record(local_user(), "remove-account", "", account=args.name)
+        print(f"removed {args.name}; {len(accounts)} account(s) left")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the two passwords differ; nothing changed")
+    account = accounts.add(args.name, password, args.role)
+    AuditLog(settings.index_dir).record(local_user(), "add-account", "", account=args.name, role=args.role)
+    print(
+        f"{account.name} ({account.role}) saved in {settings.users_file}; the page asks for a login from its next start"
+    )
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    entries = AuditLog(_settings(args).index_dir).entries(args.limit)
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=1))
+        return 0
+    for e in entries:
+        details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("at", "user", "action", "plan"))
+        print(f"{e.get('at', '?')}  {e.get('user', '?'):<20} {e.get('action', '?'):<14} {e.get('plan', '')}  {details}")
+    if not entries:
+        print("no changes recorded yet (uploads, corrections, confirmations, deletions, accounts)")
     return 0
 
 
@@ -533,7 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument(
         "--region", action="append", help="only plans of this region or inside it (江苏, Zhejiang); repeatable"
     )
-    filters.add_argument("--year", action="append", type=int, help="only plans of this year; repeatable")
+    filters.add_argument("--year", action="append", type=_count(1949, 2100), help="only plans of this year; repeatable")
     filters.add_argument(
         "--level", action="append", choices=["province", "city", "county"], help="only plans of this level"
     )
@@ -553,8 +674,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chunk, embed and index the plans in the corpus folder. Unchanged files "
         "are not re-chunked or re-embedded; removed files leave the index.",
     )
-    p.add_argument("--rebuild", action="store_true", help="ignore the previous index and re-chunk everything")
-    p.add_argument("--json", action="store_true", help="print the build report as JSON")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="ignore the previous index and re-chunk everything (also: repairs a damaged index, switches model)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="verify the index and embedding cache against their checksums; exit 1 if damaged",
+    )
+    p.add_argument("--json", action="store_true", help="print the build report (or check) as JSON")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser(
@@ -563,7 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="ranked passages for a question",
         description="Show the passages that best match a question, with their sections and spans.",
     )
-    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("-k", type=_count(1, 100), default=5, help="number of passages (default 5)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser(
@@ -573,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer with sentences quoted from the plans, each cited [n], "
         "or say that the plans do not clearly answer.",
     )
-    p.add_argument("-k", type=int, default=None, help="passages retrieved before answering (default 5)")
+    p.add_argument("-k", type=_count(1, 100), default=None, help="passages retrieved before answering (default 5)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser(
@@ -584,7 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
         "thresholds make it a regression gate (exit 1 when missed).",
     )
     p.add_argument("--gold", default="eval/gold.jsonl", help="gold file (default eval/gold.jsonl)")
-    p.add_argument("-k", type=int, default=5, help="cut-off for hit@k and recall@k (default 5)")
+    p.add_argument("-k", type=_count(1, 100), default=5, help="cut-off for hit@k and recall@k (default 5)")
     p.add_argument("--json", action="store_true", help="all metrics and per-question results as JSON")
     p.add_argument("--report", metavar="DIR", help="write a Markdown report and PNG chart (e.g. eval/reports)")
     p.add_argument("--min-hit5", type=float, help="fail if hit@k is below this")
@@ -607,10 +737,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--gold", action="append", required=True, help="a gold file; repeatable")
     p.add_argument("--out", metavar="FILE", help="where to write the model (default: the bundled one)")
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--folds", type=_count(2, 50), default=5, help="cross-validation folds (default 5)")
     p.add_argument("--abstain-cost", type=float, default=1.0, help="cost of withholding a right answer (wrong: 1)")
     p.add_argument("--add-docs", metavar="DIR", help="calibrate over the corpus plus the plan files in DIR")
-    p.add_argument("-k", type=int, default=5, help="passages retrieved (default 5)")
+    p.add_argument("-k", type=_count(1, 100), default=5, help="passages retrieved (default 5)")
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser(
@@ -635,7 +765,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("query", nargs="*", help="only references whose name or citing sentence contains this")
     p.add_argument("--sentences", action="store_true", help="show every citing sentence")
-    p.add_argument("--limit", type=int, default=30, help="at most this many references (default 30)")
+    p.add_argument("--limit", type=_count(1, 100000), default=30, help="at most this many references (default 30)")
     p.add_argument("--json", action="store_true", help="references with their citations as JSON")
     p.set_defaults(func=cmd_refs)
 
@@ -648,7 +778,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("topic", nargs="*", help="e.g. 家庭医生签约, 'elderly health'")
     p.add_argument("--department", metavar="NAME", help="only items of this department, e.g. 医政科")
-    p.add_argument("-k", type=int, default=3, help="number of items for a topic (default 3)")
+    p.add_argument("-k", type=_count(1, 100), default=3, help="number of items for a topic (default 3)")
     p.add_argument("--json", action="store_true", help="items as JSON")
     p.set_defaults(func=cmd_who)
 
@@ -668,7 +798,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=VALUE",
         help="correct a field, e.g. region=广东省 (empty value: infer again)",
     )
-    p.add_argument("--no-index", action="store_true", help="with --set: only write the manifest")
+    p.add_argument(
+        "--confirm", action="store_true", help="vouch for an uploaded plan: answers stop marking it unconfirmed"
+    )
+    p.add_argument("--no-index", action="store_true", help="with --set or --confirm: only write the manifest")
     p.add_argument("--json", action="store_true", help="metadata with provenance as JSON")
     p.set_defaults(func=cmd_docs)
 
@@ -680,9 +813,55 @@ def build_parser() -> argparse.ArgumentParser:
         "documents (with upload) and evaluation. Builds the index first if missing.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--port", type=_count(1, 65535), default=7860, help="port (default 7860)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "users",
+        parents=[common],
+        help="accounts of the shared page",
+        description="Accounts for `policyqa serve`: readers ask, compare and evaluate; editors also "
+        "upload, correct, confirm and delete plans. With at least one account the page asks everyone "
+        "to log in, and only then may it listen beyond this machine (--host 0.0.0.0). Passwords are "
+        "stored as salted scrypt hashes in users.json (POLICYQA_USERS_FILE).",
+    )
+    p.add_argument("action", choices=["add", "remove", "list"], help="add (or reset) an account, remove one, list")
+    p.add_argument("name", nargs="?", help="account name, e.g. alice")
+    p.add_argument("--role", choices=["reader", "editor"], default="reader", help="with add (default reader)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--json", action="store_true", help="with list: accounts as JSON (no hashes)")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="who changed the plans, and when",
+        description="The audit log (index/audit.jsonl): every upload, correction, confirmation and "
+        "deletion of a plan, and every account change, with who and when.",
+    )
+    p.add_argument("--limit", type=_count(1, 1_000_000), default=50, help="the newest N entries (default 50)")
+    p.add_argument("--json", action="store_true", help="entries as JSON")
+    p.set_defaults(func=cmd_audit)
     return parser
+
+
+def _count(low: int, high: int):
+    """An argparse type: a whole number in [low, high], refused with the range otherwise."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is outside {low}–{high}")
+        return number
+
+    return parse
+
+
+def _what(err: OSError) -> str:
+    return "write" if err.errno in (errno.EACCES, errno.EROFS, errno.EPERM) else "read"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -699,14 +878,38 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args)
-    except (UsageError, CorpusError, EmbedderError, PolicyIndexError, GoldFileError, SettingsError) as err:
+    except (
+        UsageError,
+        CorpusError,
+        EmbedderError,
+        PolicyIndexError,
+        GoldFileError,
+        SettingsError,
+        QuestionError,
+        AccountsError,
+    ) as err:
         print(f"policyqa: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         return 0
+    except PermissionError as err:
+        print(f"policyqa: error: no permission to {_what(err)}: {err.filename}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if err.errno == errno.EROFS:
+            print(f"policyqa: error: no permission to write (read-only file system): {err.filename}", file=sys.stderr)
+            return 2
+        if err.errno == errno.ENOSPC:
+            print(
+                f"policyqa: error: the disk is full ({err.filename or 'writing the index'}); free space and run again",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"policyqa: error: {err.strerror or err} ({err.filename or 'a file'})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...config import DEFAULTS
 from ...schema import Answer, Hit
+from ...text import TextFileError, read_text_file
 
 BUDGET_CHARS = 2000
 
@@ -65,35 +67,38 @@ class GoldQuestion:
         return self.type != "unanswerable" and bool(self.evidence)
 
 
-def load_gold(path: Path) -> list[GoldQuestion]:
+def load_gold(path: Path, max_bytes: int = DEFAULTS.max_batch_bytes) -> list[GoldQuestion]:
     """Read and validate a gold file; raises GoldFileError naming the bad line."""
     questions, seen = [], set()
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                evidence = [Evidence(e["doc"], e["quote"]) for e in data.get("evidence", [])]
-                question = GoldQuestion(
-                    id=str(data["id"]),
-                    question=str(data["question"]),
-                    lang=str(data.get("lang", "zh")),
-                    type=str(data.get("type", "fact")),
-                    evidence=evidence,
-                    answer=str(data.get("answer", "")),
-                    status=str(data.get("status", "")),
-                    filters=dict(data.get("filters") or {}),
-                    nearest=[Evidence(e["doc"], e["quote"]) for e in data.get("nearest", [])],
-                )
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as err:
-                raise GoldFileError(f"{path}:{number}: not a gold question ({err})") from err
-            if question.id in seen:
-                raise GoldFileError(f"{path}:{number}: duplicate id {question.id!r}")
-            if not question.question.strip():
-                raise GoldFileError(f"{path}:{number}: empty question")
-            seen.add(question.id)
-            questions.append(question)
+    try:
+        text = read_text_file(path, max_bytes)
+    except TextFileError as err:
+        raise GoldFileError(str(err)) from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            evidence = [Evidence(e["doc"], e["quote"]) for e in data.get("evidence", [])]
+            question = GoldQuestion(
+                id=str(data["id"]),
+                question=str(data["question"]),
+                lang=str(data.get("lang", "zh")),
+                type=str(data.get("type", "fact")),
+                evidence=evidence,
+                answer=str(data.get("answer", "")),
+                status=str(data.get("status", "")),
+                filters=dict(data.get("filters") or {}),
+                nearest=[Evidence(e["doc"], e["quote"]) for e in data.get("nearest", [])],
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as err:
+            raise GoldFileError(f"{path}:{number}: not a gold question ({err})") from err
+        if question.id in seen:
+            raise GoldFileError(f"{path}:{number}: duplicate id {question.id!r}")
+        if not question.question.strip():
+            raise GoldFileError(f"{path}:{number}: empty question")
+        seen.add(question.id)
+        questions.append(question)
     if not questions:
         raise GoldFileError(f"{path}: no questions")
     return questions

@@ -4,6 +4,8 @@
 ``gr.api`` (see :func:`register`), so ``gradio_client`` and plain HTTP see the names and
 parameter names below, and the page's own events stay out of the API listing. Bad input
 is a ``gr.Error`` with a message; no internal path or exception text reaches the client.
+Refusals are raised with ``print_exception=False``: they are not server faults, so the
+server log keeps tracebacks for real ones.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Any
 
 import gradio as gr
 
+from ...ask.question import QuestionError
 from ...pipeline import PolicyQA
 from ...schema import Filters
+from ...text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +33,9 @@ def _filters(region: str, year: int, plan: str) -> Filters | None:
 
 
 def _question(text: str, what: str = "question") -> str:
-    text = (text or "").strip()
-    if not text:
-        raise gr.Error(f"the {what} is empty")
-    return text
+    if not (text or "").strip():
+        raise gr.Error(f"the {what} is empty", print_exception=False)
+    return clean_text(text) or text.strip()  # invisible characters only: a question without content
 
 
 class PolicyQAApi:
@@ -56,20 +59,29 @@ class PolicyQAApi:
             previous: the previous question of the conversation, for follow-ups ("那常州呢？").
         """
         if not 1 <= int(k) <= 30:
-            raise gr.Error(f"k must be between 1 and 30 (got {k})")
-        answer = self.qa.ask(_question(question), _filters(region, year, plan), int(k), previous or None)
+            raise gr.Error(f"k must be between 1 and 30 (got {k})", print_exception=False)
+        try:
+            answer = self.qa.ask(_question(question), _filters(region, year, plan), int(k), previous or None)
+        except QuestionError as err:
+            raise gr.Error(str(err), print_exception=False) from None
         return answer.to_json()
 
     def search(self, query: str, k: int = 5, region: str = "", year: int = 0, plan: str = "") -> dict[str, Any]:
         """Ranked passages, as `policyqa search --json`."""
         if not 1 <= int(k) <= 50:
-            raise gr.Error(f"k must be between 1 and 50 (got {k})")
-        hits = self.qa.search(_question(query, "query"), int(k), _filters(region, year, plan))
+            raise gr.Error(f"k must be between 1 and 50 (got {k})", print_exception=False)
+        try:
+            hits = self.qa.search(_question(query, "query"), int(k), _filters(region, year, plan))
+        except QuestionError as err:
+            raise gr.Error(str(err), print_exception=False) from None
         return {"query": query, "hits": [h.to_json() for h in hits]}
 
     def compare(self, topic: str, region: str = "", year: int = 0) -> dict[str, Any]:
         """One row per plan for a topic, as `policyqa compare --json`."""
-        return self.qa.compare(_question(topic, "topic"), _filters(region, year, "")).to_json()
+        try:
+            return self.qa.compare(_question(topic, "topic"), _filters(region, year, "")).to_json()
+        except (QuestionError, ValueError) as err:
+            raise gr.Error(str(err), print_exception=False) from None
 
     def refs(self, query: str = "", limit: int = 30) -> dict[str, Any]:
         """The policies the plans cite, as `policyqa refs --json` (all when ``query`` is empty)."""

@@ -22,6 +22,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: n
 import logging
 import time
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -30,6 +31,7 @@ from ...config import Settings
 from ...corpus import EDITABLE_FIELDS
 from ...corpus.ingest import ACCEPTED_SUFFIXES
 from ...pipeline import PolicyQA
+from ..accounts import Accounts, AccountsError, is_loopback
 from .api import PolicyQAApi, register
 from .handlers import DEFAULT_GOLD, PICK_PLAN, App
 
@@ -133,16 +135,21 @@ def theme() -> gr.themes.Base:
     )
 
 
-def build_app(qa: PolicyQA) -> gr.Blocks:
-    """The Blocks app over ``qa`` (not launched). Launch it with :func:`launch_app`."""
-    app = App(qa)
+def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
+    """The Blocks app over ``qa`` (not launched). Launch it with :func:`launch_app`.
+
+    With ``users_file`` holding accounts, changing the corpus needs the editor role (launch
+    with ``auth=login(users_file)`` so that everyone logs in)."""
+    app = App(qa, users_file)
     with gr.Blocks(title="policyqa · 卫生健康工作计划问答") as demo:
-        gr.Markdown(
-            "# 卫生健康工作计划问答 policyqa\n"
-            "答案均引自计划原文，并注明计划、地区、年份和章节。Answers are quoted from the plans, "
-            "with plan, region, year and section for every sentence.",
-            elem_id="pq-title",
-        )
+        with gr.Row():
+            gr.Markdown(
+                "# 卫生健康工作计划问答 policyqa\n"
+                "答案均引自计划原文，并注明计划、地区、年份和章节。Answers are quoted from the plans, "
+                "with plan, region, year and section for every sentence.",
+                elem_id="pq-title",
+            )
+            who = gr.Markdown(elem_id="pq-who", min_height=0)
         with gr.Tabs(elem_id="pq-tabs"):
             # -- Ask
             with gr.Tab("提问 Ask", id="ask", elem_id="tab-ask"):
@@ -303,45 +310,54 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                         plan_text = gr.Textbox(
                             label="全文 Text", lines=22, max_lines=22, interactive=False, elem_id="doc-text"
                         )
-                gr.Markdown(
-                    "### 上传新计划 Add a plan\n"
-                    ".txt（UTF-8 或 GBK/GB18030）、.md、.docx、带文字层的 .pdf — "
-                    "保存为 UTF-8 文本并增量建立索引，无需重启。Saved as UTF-8 text and indexed incrementally; "
-                    "searchable without a restart."
-                )
-                with gr.Row(equal_height=False):
-                    upload_file = gr.File(
-                        label="计划文件 Plan file (" + ", ".join(ACCEPTED_SUFFIXES) + ")",
-                        file_count="single",
-                        type="filepath",
-                        elem_id="upload-file",
-                        height=140,
-                        min_width=260,
-                    )
-                    with gr.Column(min_width=260):
-                        upload_btn = gr.Button("添加并建立索引 Add & index", variant="primary", elem_id="upload-run")
-                        upload_status = gr.Markdown(elem_id="upload-status")
                 plan_pick.change(app.show_plan, [plan_pick], [plan_heading, plan_outline, plan_text], **ui_event("10"))
                 docs_table.select(app.select_plan, None, [plan_pick], **ui_event("11"))
-                gr.Markdown("### 更正或删除 Correct or delete a plan")
-                with gr.Row(equal_height=False):
-                    fix_plan = gr.Dropdown(
-                        choices=app.plan_choices(), label="计划 Plan", elem_id="fix-plan", min_width=240
+                # Editing controls: shown to editors only (and refused to others on the server too).
+                with gr.Column(elem_id="upload-box") as upload_box:
+                    gr.Markdown(
+                        "### 上传新计划 Add a plan\n"
+                        ".txt（UTF-8 或 GBK/GB18030）、.md、.docx、带文字层的 .pdf — "
+                        "保存为 UTF-8 文本并增量建立索引，无需重启；在编辑确认前，引用它的回答都会标为未经确认。"
+                        "Saved as UTF-8 text and indexed incrementally, searchable without a restart; answers "
+                        "quoting it are marked as an unconfirmed upload until an editor confirms it."
                     )
-                    fix_field = gr.Dropdown(
-                        choices=[(FIELD_LABELS.get(f, f), f) for f in EDITABLE_FIELDS if f != "region_parent"],
-                        label="字段 Field",
-                        elem_id="fix-field",
-                        min_width=160,
-                    )
-                    fix_value = gr.Textbox(
-                        label="新值 New value (空 = 重新推断 empty = infer again)", elem_id="fix-value"
-                    )
-                    with gr.Column(min_width=160):
-                        fix_btn = gr.Button("更正 Correct", elem_id="fix-run")
-                        delete_ok = gr.Checkbox(label="确认删除所选计划 I confirm the deletion", elem_id="delete-ok")
-                        delete_btn = gr.Button("删除 Delete", variant="stop", elem_id="delete-run")
-                fix_status = gr.Markdown(elem_id="fix-status")
+                    with gr.Row(equal_height=False):
+                        upload_file = gr.File(
+                            label="计划文件 Plan file (" + ", ".join(ACCEPTED_SUFFIXES) + ")",
+                            file_count="single",
+                            type="filepath",
+                            elem_id="upload-file",
+                            height=140,
+                            min_width=260,
+                        )
+                        with gr.Column(min_width=260):
+                            upload_btn = gr.Button(
+                                "添加并建立索引 Add & index", variant="primary", elem_id="upload-run"
+                            )
+                            upload_status = gr.Markdown(elem_id="upload-status")
+                with gr.Column(elem_id="edit-box") as edit_box:
+                    gr.Markdown("### 更正、确认或删除 Correct, confirm or delete a plan")
+                    with gr.Row(equal_height=False):
+                        fix_plan = gr.Dropdown(
+                            choices=app.plan_choices(), label="计划 Plan", elem_id="fix-plan", min_width=240
+                        )
+                        fix_field = gr.Dropdown(
+                            choices=[(FIELD_LABELS.get(f, f), f) for f in EDITABLE_FIELDS if f != "region_parent"],
+                            label="字段 Field",
+                            elem_id="fix-field",
+                            min_width=160,
+                        )
+                        fix_value = gr.Textbox(
+                            label="新值 New value (空 = 重新推断 empty = infer again)", elem_id="fix-value"
+                        )
+                        with gr.Column(min_width=160):
+                            fix_btn = gr.Button("更正 Correct", elem_id="fix-run")
+                            confirm_btn = gr.Button("确认上传 Confirm upload", elem_id="confirm-run")
+                            delete_ok = gr.Checkbox(
+                                label="确认删除所选计划 I confirm the deletion", elem_id="delete-ok"
+                            )
+                            delete_btn = gr.Button("删除 Delete", variant="stop", elem_id="delete-run")
+                    fix_status = gr.Markdown(elem_id="fix-status")
                 # Everything whose choices follow the corpus (uploads, corrections, deletions).
                 refresh_outputs = [regions, years, plans, docs_table, plan_pick, fix_plan]
                 upload_btn.click(
@@ -354,6 +370,7 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                 fix_btn.click(
                     app.correct, [fix_plan, fix_field, fix_value], [fix_status, *refresh_outputs], **ui_event("fix")
                 )
+                confirm_btn.click(app.confirm, [fix_plan], [fix_status, *refresh_outputs], **ui_event("confirm"))
                 delete_btn.click(
                     app.delete, [fix_plan, delete_ok], [fix_status, *refresh_outputs], **ui_event("delete")
                 )
@@ -417,6 +434,7 @@ def build_app(qa: PolicyQA) -> gr.Blocks:
                 )
 
         demo.load(app.refresh, None, refresh_outputs, **ui_event("14"))
+        demo.load(app.role_view, None, [who, upload_box, edit_box], **ui_event("role"))
         # References list on open, before anyone searches.
         demo.load(app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("refs-open"))
         register(PolicyQAApi(qa))
@@ -440,21 +458,58 @@ def launch_app(
     return demo
 
 
+class ServeError(RuntimeError):
+    """The page cannot be served as asked; the message says what to run."""
+
+
+def login(users_file: Path):
+    """Gradio's ``auth`` callable: the accounts file is read at each login, so an account
+    added or removed with ``policyqa users`` counts from the next login on."""
+
+    def check(name: str, password: str) -> bool:
+        try:
+            ok = Accounts(users_file).check(name, password)
+        except AccountsError:
+            log.exception("users file unreadable; login refused")
+            return False
+        log.info("login %s for %r", "accepted" if ok else "refused", name)
+        return ok
+
+    return check
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Open the index (building it first if missing, with progress) and serve the page until interrupted."""
+    """Open the index (building it first if missing, with progress) and serve the page until interrupted.
+
+    Raises ServeError for a non-loopback ``host`` when there are no accounts: anyone who can
+    reach the address could otherwise change the plans the answers quote.
+    """
+    accounts = Accounts(settings.users_file)
+    if not is_loopback(host) and not accounts.enabled:
+        raise ServeError(
+            f"serving on {host} lets anyone who can reach it change the plans, and there are no accounts "
+            f"({settings.users_file} is empty or missing). Add an editor first: "
+            "`policyqa users add NAME --role editor`, then start again (everyone will log in). "
+            "Or serve on 127.0.0.1 (the default) for yourself only."
+        )
     started = time.perf_counter()
     log.info("loading the index from %s", settings.index_dir)
     qa = PolicyQA.open(settings, progress=True)
-    demo = build_app(qa)
+    demo = build_app(qa, settings.users_file)
     log.info(
-        "%d plans, %d passages ready in %.1f s; serving on http://%s:%d",
+        "%d plans, %d passages ready in %.1f s; serving on http://%s:%d (%s)",
         len(qa.index.documents),
         len(qa.index.chunks),
         time.perf_counter() - started,
         host,
         port,
+        f"{len(accounts)} accounts, login required" if accounts.enabled else "no accounts: this machine only",
     )
-    launch_app(demo, host, port, quiet=False)  # gradio prints the local URL
+    auth = login(settings.users_file) if accounts.enabled else None
+    launch_app(
+        demo, host, port, quiet=False, auth=auth,
+        auth_message="policyqa — 请登录 Please log in (accounts: `policyqa users`)" if auth else None,
+    )  # fmt: skip
 
 
-__all__ = ["App", "build_app", "launch_app", "serve"]
+__all__ = ["App", "ServeError", "build_app", "launch_app", "login", "serve"]

@@ -13,10 +13,13 @@ from typing import Any
 
 import gradio as gr
 
-from ...corpus import CorpusError, update_manifest
+from ...ask.question import QuestionError
+from ...corpus import CorpusError, set_provenance, update_manifest
 from ...corpus.ingest import ingest_upload
 from ...pipeline import PolicyQA
 from ...schema import Document, Filters
+from ...text import clean_text
+from ..accounts import Accounts, AccountsError, AuditLog, local_user
 from ..evaluation import GoldFileError, load_gold, run_gold, write_report
 from .render import (
     KIND_LABELS,
@@ -54,13 +57,65 @@ PICK_PLAN = (
 )
 
 
-class App:
-    """The handlers behind the page; one per server, shared by all browser sessions."""
+EDITORS_ONLY = (
+    "只有编辑可以修改文件库 Only editors can change the plans (upload, correct, confirm, delete); "
+    "ask an administrator for the editor role."
+)
 
-    def __init__(self, qa: PolicyQA) -> None:
+
+class App:
+    """The handlers behind the page; one per server, shared by all browser sessions.
+
+    With accounts (``users_file`` holds one), changes to the corpus need the editor role
+    of the logged-in user; without, the page is one person's on this machine. Every change
+    is written to the audit log in the index folder.
+    """
+
+    def __init__(self, qa: PolicyQA, users_file: Path | None = None) -> None:
         self.qa = qa
+        self.users_file = users_file
+        self.audit = AuditLog(qa.settings.index_dir)
         self.files_dir = Path(tempfile.mkdtemp(prefix="policyqa-app-"))
         self._upload_lock = threading.Lock()
+
+    def accounts(self) -> Accounts | None:
+        """The accounts as they are now (read on each use: a removed editor loses the role at once)."""
+        if self.users_file is None:
+            return None
+        try:
+            return Accounts(self.users_file)
+        except AccountsError:
+            log.exception("users file unreadable; refusing changes")
+            raise gr.Error(
+                "账户文件无法读取 The accounts file cannot be read; see the server log.", print_exception=False
+            ) from None
+
+    def user(self, request: gr.Request | None) -> tuple[str, bool]:
+        """(who is asking, whether they may change the corpus)."""
+        accounts = self.accounts()
+        if accounts is None or not accounts.enabled:
+            return local_user(), True
+        name = getattr(request, "username", None) or ""
+        account = accounts.get(name)
+        return name or "anonymous", account is not None and account.is_editor
+
+    def role_view(self, request: gr.Request | None = None) -> tuple:
+        """On page load: who is logged in, and the editing controls shown to editors only."""
+        name, editor = self.user(request)
+        accounts = self.accounts()
+        who = (
+            f"**{esc(name)}** · {'编辑 editor' if editor else '读者 reader'}"
+            if accounts is not None and accounts.enabled
+            else ""
+        )
+        return who, gr.update(visible=editor), gr.update(visible=editor)
+
+    def _editor(self, request: gr.Request | None) -> str:
+        name, editor = self.user(request)
+        if not editor:
+            log.warning("refused a change by %s (not an editor)", name)
+            raise gr.Error(EDITORS_ONLY, print_exception=False)
+        return name
 
     # -- shared views of the current index
 
@@ -129,7 +184,7 @@ class App:
         question's topic there; the answer says what it took over.
         """
         history = list(history or [])
-        question = (message or "").strip()
+        question = clean_text(message or "")
         if not question:
             gr.Warning("请输入问题 Please type a question")
             return history, "", gr.skip(), gr.skip(), gr.skip()
@@ -139,7 +194,11 @@ class App:
             doc_ids=[str(p) for p in plans or []],
         )
         started = time.perf_counter()
-        answer = self.qa.ask(question, filters if filters else None, previous=previous or None)
+        try:
+            answer = self.qa.ask(question, filters if filters else None, previous=previous or None)
+        except QuestionError as err:  # a long paste stays in the box to be shortened
+            gr.Warning(f"{err}")
+            return history, message, gr.skip(), gr.skip(), gr.skip()
         log.info(
             "asked %r in %.0f ms (abstained=%s)", question, 1000 * (time.perf_counter() - started), answer.abstained
         )
@@ -159,7 +218,10 @@ class App:
         hidden = gr.update(visible=False)
         if not topic:
             return "请输入主题 Type a topic, e.g. 老年医学科, 家庭医生签约, 两癌筛查", [], hidden, hidden, [], ""
-        result = self.qa.compare(topic)
+        try:
+            result = self.qa.compare(topic)
+        except (QuestionError, ValueError) as err:
+            return f"{esc(err)}", [], hidden, hidden, [], ""
         rows, kept = [], []
         for row in result.rows:
             kept.append(
@@ -178,7 +240,7 @@ class App:
             )
             rows.append(
                 [
-                    row.region,
+                    f"{row.region} ⚠ {row.caution}" if row.caution else row.region,
                     LEVEL_LABELS.get(row.level, row.level),
                     row.year or "",
                     row.title,
@@ -322,36 +384,52 @@ class App:
         docs = self.documents()
         return docs[row].doc_id if isinstance(row, int) and 0 <= row < len(docs) else None
 
-    def upload(self, file: str | None, progress: gr.Progress = TRACK_TQDM) -> tuple:
+    def upload(self, file: str | None, request: gr.Request = None, progress: gr.Progress = TRACK_TQDM) -> tuple:
         """Uploaded file → validated corpus file → incremental index build → refreshed views.
 
         Returns (status Markdown, *refresh outputs). A refused or failed upload leaves the
-        corpus and index as they were.
+        corpus and index as they were. The plan records who added it and stays marked as an
+        unconfirmed upload until an editor confirms it.
         """
-        if not file:
-            return ("请先选择文件 Choose a file first.", *self.refresh())
-        path = Path(file)
+        path = Path(file) if file else None
+        try:
+            user = self._editor(request)
+            if path is None:
+                return ("请先选择文件 Choose a file first.", *self.refresh())
+            return self._upload(path, user, progress)
+        finally:
+            # Gradio's copy of the upload is ours to remove, accepted or refused.
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+    def _upload(self, path: Path, user: str, progress: gr.Progress) -> tuple:
         with self._upload_lock:
             progress(0.05, desc="检查文件 Checking the file")
             try:
-                target = ingest_upload(path, self.qa.settings.corpus_dir, path.name)
+                settings = self.qa.settings
+                target = ingest_upload(
+                    path, settings.corpus_dir, path.name, settings.max_plan_chars, settings.max_upload_text_bytes
+                )
             except CorpusError as err:
                 log.warning("upload refused: %s", err)
                 return (f"**已拒绝 Refused:** {esc(err)}", *self.refresh())
             progress(0.15, desc="建立索引 Indexing")
             try:
+                added_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+                set_provenance(settings.corpus_dir, target.name, added_by=user, added_at=added_at, confirmed=False)
                 report = self.qa.build_index(progress=True)
             except Exception as err:  # any failure: undo the upload, keep the old index
                 log.exception("indexing %s failed", target.name)
                 target.unlink(missing_ok=True)
-                return (
-                    f"**索引失败 Indexing failed:** {esc(err)} — 文件已移除 the file was removed.",
+                return (  # the reason is in the server's log; no exception text goes to a client
+                    f"**索引失败 Indexing failed** ({type(err).__name__}) — 文件已移除 the file was removed.",
                     *self.refresh(),
                 )
             if target.name in report.skipped:
                 reason = report.skipped[target.name]
                 target.unlink(missing_ok=True)
                 return (f"**已拒绝 Refused:** {esc(reason)}", *self.refresh())
+            self.audit.record(user, "upload", target.name, original=path.name[-120:])
         document = next((d for d in self.qa.index.documents.values() if d.source == target.name), None)
         chunks = sum(1 for c in self.qa.index.chunks if c.source == target.name)
         inferred = report.inferred.get(target.name, {})
@@ -364,6 +442,16 @@ class App:
                 f"《{esc(document.title)}》 · 地区 region: {esc(document.region or '—')} · "
                 f"年份 year: {document.year or '—'} · 级别 level: {document.level}"
             )
+        if document is not None and document.same_scope:
+            lines.append(
+                f"**⚠ 注意 Note:** {esc(', '.join(document.same_scope))} 已是{esc(document.region)}"
+                f"{document.year}年的计划 already covers this region and year — 引用本文件的回答都会标出 "
+                "every answer quoting this file says so until the metadata is corrected or the plan confirmed."
+            )
+        lines.append(
+            "本文件标为“未经确认的上传”，直至编辑在下方确认。Marked as an unconfirmed upload in every answer "
+            "until an editor confirms it below."
+        )
         if inferred:
             lines.append(
                 "从正文推断 inferred from the text: "
@@ -372,12 +460,13 @@ class App:
             )
         return ("\n\n".join(lines), *self.refresh())
 
-    def correct(self, doc_id: str | None, field: str | None, value: str | None) -> tuple:
+    def correct(self, doc_id: str | None, field: str | None, value: str | None, request: gr.Request = None) -> tuple:
         """Correct one metadata field of a plan: written to corpus/manifest.json, index updated.
 
         Returns (status Markdown, *refresh outputs). An empty value removes the correction
         (the field is inferred from the text again).
         """
+        user = self._editor(request)
         document = self.qa.index.documents.get(doc_id or "")
         if document is None or not field:
             return ("请选择计划和字段 Pick a plan and a field.", *self.refresh())
@@ -393,12 +482,35 @@ class App:
                 self.qa.build_index(progress=False)
             except CorpusError as err:
                 return (f"**未能更正 Not corrected:** {esc(err)}", *self.refresh())
-        log.info("metadata of %s corrected: %s=%r", document.source, field, new)
+        self.audit.record(user, "correct", document.source, field=field, value=new, was=getattr(document, field, None))
+        log.info("metadata of %s corrected by %s: %s=%r", document.source, user, field, new)
         shown = new if new is not None else "（从正文推断 inferred again）"
         return (f"**已更正 Corrected:** `{document.source}` {field} = {esc(shown)}", *self.refresh())
 
-    def delete(self, doc_id: str | None, confirmed: bool) -> tuple:
-        """Remove a plan from the corpus (after confirmation); the index follows."""
+    def confirm(self, doc_id: str | None, request: gr.Request = None) -> tuple:
+        """An editor vouches for an uploaded plan: answers stop marking it as unconfirmed."""
+        user = self._editor(request)
+        document = self.qa.index.documents.get(doc_id or "")
+        if document is None:
+            return ("请选择计划 Pick a plan.", *self.refresh())
+        if document.confirmed:
+            return (f"`{document.source}` 无需确认 needs no confirmation.", *self.refresh())
+        with self._upload_lock:
+            try:
+                set_provenance(
+                    self.qa.settings.corpus_dir, document.source, confirmed=True, confirmed_by=user,
+                    confirmed_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                )  # fmt: skip
+                self.qa.build_index(progress=False)
+            except CorpusError as err:
+                return (f"**未能确认 Not confirmed:** {esc(err)}", *self.refresh())
+        self.audit.record(user, "confirm", document.source)
+        return (f"**已确认 Confirmed:** `{document.source}`", *self.refresh())
+
+    def delete(self, doc_id: str | None, confirmed: bool, request: gr.Request = None) -> tuple:
+        """Move a plan out of the corpus (after confirmation) into ``corpus/.deleted/``, so a
+        mistake can be undone by moving it back; the index follows."""
+        user = self._editor(request)
         document = self.qa.index.documents.get(doc_id or "")
         if document is None:
             return ("请选择要删除的计划 Pick the plan to delete.", *self.refresh())
@@ -407,13 +519,19 @@ class App:
         if len(self.qa.index.documents) == 1:
             return ("不能删除最后一个计划 The last plan cannot be deleted.", *self.refresh())
         path = self.qa.settings.corpus_dir / document.source
+        kept = self.qa.settings.corpus_dir / ".deleted" / f"{time.strftime('%Y%m%dT%H%M%S')}-{document.source}"
         with self._upload_lock:
             try:
-                path.unlink()
+                kept.parent.mkdir(exist_ok=True)
+                path.replace(kept)
                 self.qa.build_index(progress=False)
             except (OSError, CorpusError) as err:
-                return (f"**未能删除 Not deleted:** {esc(err)}", *self.refresh())
-        log.info("plan %s deleted", document.source)
+                log.exception("deleting %s failed", document.source)
+                if kept.exists() and not path.exists():
+                    kept.replace(path)
+                return (f"**未能删除 Not deleted** ({type(err).__name__})", *self.refresh())
+        self.audit.record(user, "delete", document.source, kept=str(kept.relative_to(self.qa.settings.corpus_dir)))
+        log.info("plan %s deleted by %s", document.source, user)
         return (f"**已删除 Deleted:** `{document.source}` — 索引已更新 the index follows.", *self.refresh())
 
     # -- evaluation
@@ -423,11 +541,12 @@ class App:
         path = Path(gold_file) if gold_file else DEFAULT_GOLD
         empty = ([], [], None, [], gr.update(visible=False))
         if not path.exists():
-            return (f"找不到评测集 Gold file not found: `{path}` (upload a .jsonl)", *empty)
+            return (f"找不到评测集 Gold file not found: `{path.name}` (upload a .jsonl)", *empty)
         try:
             questions = load_gold(path)
         except (GoldFileError, UnicodeDecodeError, OSError) as err:
-            return (f"评测集无效 Invalid gold file: {esc(err)}", *empty)
+            shown = str(err).replace(str(path.parent) + "/", "")  # no server paths to the client
+            return (f"评测集无效 Invalid gold file: {esc(shown)}", *empty)
         k = int(k or 5)
         started = time.perf_counter()
 

@@ -104,6 +104,7 @@ def _card(
     near: bool = False,
     sentence: str = "",
     gloss: str = "",
+    caution: str = "",
 ) -> str:
     head = (
         f'<span class="pq-n">{n}</span><b>{esc(region or "—")}</b> · {esc(year or "—")} · 《{esc(title)}》'
@@ -113,7 +114,8 @@ def _card(
     return (
         f'<div class="pq-card{" pq-near" if near else ""}">'
         f'<div class="pq-card-head">{head}</div>'
-        f'<div class="pq-trail">{esc(trail_text(section)) or "（无章节 no section）"}</div>'
+        + (f'<div class="pq-caution">⚠ {esc(caution)}</div>' if caution else "")
+        + f'<div class="pq-trail">{esc(trail_text(section)) or "（无章节 no section）"}</div>'
         + (
             # A citation shows its sentence; its passage and the document open on demand.
             f'<div class="pq-quote">“{esc(sentence)}”</div>'
@@ -143,7 +145,7 @@ def citation_card(citation: Citation, hits: list[Hit], index: PolicyIndex | None
     year = f"{citation.year}（回顾 reviewing {citation.about_year}）" if citation.about_year else citation.year
     return _card(
         citation.n, citation.region, year, citation.title, citation.section, passage, context, span,
-        near=near, sentence=citation.quote, gloss=citation.gloss,
+        near=near, sentence=citation.quote, gloss=citation.gloss, caution=citation.caution,
     )  # fmt: skip
 
 
@@ -153,9 +155,11 @@ def hit_card(hit: Hit, n: int, limit: int = 260) -> str:
     short = esc(text[:limit]) + ("…" if len(text) > limit else "")
     context = context_html(hit.document, hit.chunk.start, hit.chunk.end, None) if hit.document.text else esc(text)
     span = f"{hit.chunk.source}:{hit.chunk.start}-{hit.chunk.end} · score {hit.score:.2f}"
+    caution = "; ".join(hit.document.cautions())
     return _card(
-        n, hit.document.region, hit.document.year, hit.document.title, hit.chunk.section, short, context, span, True
-    )
+        n, hit.document.region, hit.document.year, hit.document.title, hit.chunk.section, short, context, span, True,
+        caution=caution,
+    )  # fmt: skip
 
 
 def _answer_text_html(text: str) -> str:
@@ -208,12 +212,13 @@ def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
     return "".join(parts)
 
 
-def citation_line(n: int, region: str, year: Any, title: str, section: list[str], quote: str) -> str:
-    """One plain-text source line: [n] 地区 年份《标题》 章节 — “quote”."""
+def citation_line(n: int, region: str, year: Any, title: str, section: list[str], quote: str, caution: str = "") -> str:
+    """One plain-text source line: [n] 地区 年份《标题》 章节 — “quote” (⚠ caution)."""
     head = f"[{n}] {region or '—'} {year or '—'}《{title}》"
     trail = trail_text(section)
     quote = " ".join(quote.split()) if quote.isascii() else quote.replace("\n", "")
-    return f"{head} {trail} — “{quote}”" if trail else f"{head} — “{quote}”"
+    line = f"{head} {trail} — “{quote}”" if trail else f"{head} — “{quote}”"
+    return f"{line} ⚠ {caution}" if caution else line
 
 
 def answer_plain(answer: Answer, limit: int = 160) -> str:
@@ -222,7 +227,9 @@ def answer_plain(answer: Answer, limit: int = 160) -> str:
         lines = [f"{_STATUS_TITLES.get(answer.status.value, NO_ANSWER)}: {answer.answer.strip()}"]
         if answer.citations:  # a near miss: the nearest statements, cited
             lines += ["", "最接近的表述（并非答案）Nearest statements, not an answer:"]
-            lines += [citation_line(c.n, c.region, c.year, c.title, c.section, c.quote) for c in answer.citations]
+            lines += [
+                citation_line(c.n, c.region, c.year, c.title, c.section, c.quote, c.caution) for c in answer.citations
+            ]
         elif answer.hits:
             lines += ["", "最接近的段落 Nearest passages:"]
             for i, hit in enumerate(answer.hits[:5], start=1):
@@ -235,7 +242,7 @@ def answer_plain(answer: Answer, limit: int = 160) -> str:
     if answer.citations:
         lines.append("")
         for c in answer.citations:
-            lines.append(citation_line(c.n, c.region, c.year, c.title, c.section, c.quote))
+            lines.append(citation_line(c.n, c.region, c.year, c.title, c.section, c.quote, c.caution))
     return "\n".join(lines)
 
 
