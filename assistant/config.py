@@ -37,7 +37,11 @@ class Settings:
     chunk_overlap_sentences: int = 1
     chunk_runin_max_chars: int = 16  # longest run-in sub-heading ("持续改善医疗服务。")
     min_sentence_chars: int = 4  # shorter sentences get no vector of their own
-    embed_batch: int = 16  # passages per embedding call when building
+    embed_batch_chars: int = 12_000  # characters per embedding call when building (texts sorted by length)
+    # Threads of the default model: one per question (requests run side by side; a short
+    # question gains little from more), every core for an index build (0: all cores).
+    query_threads: int = 1
+    build_threads: int = 0
 
     # -- bounds on input (one request cannot hold the server) ---------------------------
     max_question_chars: int = 1000  # a longer question is refused with a message, never embedded
@@ -57,9 +61,9 @@ class Settings:
     sentence_term_weight: float = 0.03  # bonus to a sentence holding an English question's Chinese terms
     per_plan_depth: int = 50  # passages ranked before taking the best of each plan (comparisons)
     query_cache_size: int = 256  # query embeddings kept so answering does not embed twice
-    # A question about what was achieved (or planned) in a year lifts the passages about that
-    # year in that sense (a later report's review; the year's own plan) by this much.
-    period_bonus: float = 0.05
+    # Chunks that get the sentence-level scoring after a first ranking by chunk vector and
+    # BM25 (two-stage retrieval); an index this small or smaller is ranked in one stage.
+    rerank_depth: int = 300
 
     # -- sentence scoring (what the answer quotes) -----------------------------------
     # Token-overlap weight of a sentence: the question's Chinese words, or the term-map
@@ -163,7 +167,7 @@ _SHARES = (
     "sentence_weight", "min_topic_coverage", "topic_mention_share", "outline_min_share", "compare_min_coverage",
     "indicator_topic_share", "answer_min_confidence",
 )  # fmt: skip
-_MAY_BE_ZERO = ("chunk_overlap_sentences",)
+_MAY_BE_ZERO = ("chunk_overlap_sentences", "build_threads")
 _FILTER_POLICIES = ("both_must_hold", "explicit_replaces")
 
 

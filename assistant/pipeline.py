@@ -126,7 +126,7 @@ class PolicyQA:
                 f"{Path(settings.corpus_dir).resolve()}; run policyqa in a project folder (one with corpus/) "
                 "or give --corpus DIR and --index DIR (or POLICYQA_CORPUS_DIR / POLICYQA_INDEX_DIR)"
             )
-        qa = cls(settings, load_embedder(settings.model))
+        qa = cls(settings, load_embedder(settings.model, settings.query_threads, settings.build_threads))
         if not PolicyIndex.exists(settings.index_dir):
             if not build_if_missing:
                 PolicyIndex.load(settings.index_dir)  # raises IndexMissingError with the fix
@@ -150,7 +150,7 @@ class PolicyQA:
             self.embedder,
             self.chunker(),
             self.tokenizer,
-            embed_batch=self.settings.embed_batch,
+            embed_batch_chars=self.settings.embed_batch_chars,
             min_sentence_chars=self.settings.min_sentence_chars,
             max_plan_chars=self.settings.max_plan_chars,
         )

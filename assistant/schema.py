@@ -107,14 +107,15 @@ class ChunkKind(str, Enum):
     RECORD = "record"
 
 
-@dataclass
+@dataclass(slots=True)  # many per plan: no per-object __dict__
 class Chunk:
     """A section (or part of one) of a document, the unit that is indexed and retrieved.
 
     ``text`` is verbatim ``document.text[start:end]``. ``embed_text`` is what the
     embedder and BM25 see: a context header (region, year, title, section trail)
     followed by the text, so that a paragraph that never names its region is not
-    ambiguous. ``chunk_id`` is made by :meth:`make_id` and never parsed: the chunk's
+    ambiguous; it is set by the chunker and stored, but left empty in a loaded index
+    (no query needs it). ``chunk_id`` is made by :meth:`make_id` and never parsed: the chunk's
     document is ``doc_id``.
     """
 

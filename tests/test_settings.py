@@ -17,7 +17,7 @@ WIRING = {
     "chunk_overlap_sentences": ("chunker", "overlap_sentences"),
     "chunk_runin_max_chars": ("chunker", "runin_max_len"),
     "min_sentence_chars": ("builder", "min_sentence_chars"),
-    "embed_batch": ("builder", "embed_batch"),
+    "embed_batch_chars": ("builder", "embed_batch_chars"),
     "top_k": ("router", "top_k"),
     "max_question_chars": ("analyzer", "max_chars"),
     "max_plan_chars": ("builder", "max_plan_chars"),
@@ -28,7 +28,7 @@ WIRING = {
     "sentence_term_weight": ("searcher", "sentence_term_weight"),
     "per_plan_depth": ("searcher", "per_plan_depth"),
     "query_cache_size": ("searcher", "query_cache_size"),
-    "period_bonus": ("searcher", "period_bonus"),
+    "rerank_depth": ("searcher", "rerank_depth"),
     "sentence_lexical_weight": ("scorer", "lexical_weight"),
     "rank_penalty": ("scorer", "rank_penalty"),
     "figure_bonus": ("scorer", "figure_bonus"),
@@ -62,6 +62,8 @@ WIRING = {
 NOT_TUNING = {"corpus_dir", "index_dir", "users_file", "model", "verifier_model"}
 # Bounds read by the interfaces (CLI batch files, page uploads): tested by tests/test_faults.py.
 NOT_TUNING |= {"max_batch_bytes", "max_upload_text_bytes"}
+# Thread pools of the embedding model: speed only, measured by benchmarks/scale.py.
+NOT_TUNING |= {"query_threads", "build_threads"}
 
 
 def _changed(name: str, value: object) -> object:

@@ -54,15 +54,22 @@ class ResponsibilityFinder:
         self.index = index
         self.searcher = searcher
         self.lexical_weight = (settings or Settings()).responsibility_lexical_weight
-        # Sentence vectors inside each item, looked up once per index.
-        sentences_of: dict[str, list[tuple[int, int, int]]] = {}
-        for row, sentence in enumerate(index.sentences):
-            doc_id = index.chunks[sentence.chunk].doc_id
-            sentences_of.setdefault(doc_id, []).append((row, sentence.start, sentence.end))
-        self._item_rows = [
-            [row for row, start, end in sentences_of.get(item.doc_id, []) if item.start <= start and end <= item.end]
-            for item in index.items
-        ]
+        # Sentence rows inside each item, looked up once per index. A plan's chunks are
+        # contiguous rows, so its sentences are one contiguous range of sentence rows.
+        table = index.sentences
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        for row, chunk in enumerate(index.chunks):
+            first.setdefault(chunk.doc_id, row)
+            last[chunk.doc_id] = row
+        self._item_rows = []
+        for item in index.items:
+            if item.doc_id not in first:
+                self._item_rows.append([])
+                continue
+            low, high = int(table.offsets[first[item.doc_id]]), int(table.offsets[last[item.doc_id] + 1])
+            inside = (table.start[low:high] >= item.start) & (table.end[low:high] <= item.end)
+            self._item_rows.append((np.flatnonzero(inside) + low).tolist())
 
     def section_at(self, doc_id: str, position: int) -> list[str]:
         """The heading trail of the passage holding ``position``."""

@@ -26,7 +26,7 @@ from pydantic import ConfigDict
 
 from ..config import Settings
 from ..index import Embedder, PolicyIndex
-from ..schema import Filters, Hit
+from ..schema import Filters, Hit, short_name
 from ..text import cjk_ratio
 from .question import Question
 
@@ -37,12 +37,18 @@ class HybridSearcher:
     Input: a query (or an analysed :class:`Question`), k and filters; output: ranked
     :class:`Hit` objects. Weights come from ``settings`` (see :class:`Settings`).
 
+    Two stages keep a query's cost from growing with every sentence of the corpus: the
+    allowed chunks are ranked by their own dense score plus BM25 (one matrix-vector product
+    and one sparse lookup), and only the best ``rerank_depth`` of them get the
+    sentence-level work (best sentence, English term bonus). An index no larger than
+    ``rerank_depth`` chunks is ranked exactly as by one stage.
+
     Args:
         index: the loaded index.
         embedder: the query embedder; must be the model the index was built with.
         settings: ``lexical_weight``, ``expansion_weight``, ``sentence_weight``,
-            ``sentence_term_weight``, ``per_plan_depth``, ``query_cache_size`` and ``period_bonus``
-            are used.
+            ``sentence_term_weight``, ``per_plan_depth``, ``query_cache_size`` and
+            ``rerank_depth`` are used.
     """
 
     def __init__(self, index: PolicyIndex, embedder: Embedder, settings: Settings | None = None) -> None:
@@ -55,47 +61,93 @@ class HybridSearcher:
         self.sentence_term_weight = settings.sentence_term_weight
         self.per_plan_depth = settings.per_plan_depth
         self.query_cache_size = settings.query_cache_size
-        self.period_bonus = settings.period_bonus
-        # Sentence rows are stored chunk by chunk; their boundaries let numpy take the
-        # best sentence of every chunk in one pass.
-        owners = np.array([s.chunk for s in index.sentences], dtype=np.int64)
-        self._sentence_texts = [index.sentence_text(row) for row in range(len(index.sentences))]
-        self._sentence_owner = owners
-        self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
+        self.rerank_depth = settings.rerank_depth
+        # Per-chunk columns for filtering with numpy instead of a Python loop per query.
+        self._doc_ids = list(index.documents)
+        position = {doc_id: i for i, doc_id in enumerate(self._doc_ids)}
+        chunks = index.chunks
+        self._chunk_doc = np.fromiter((position[c.doc_id] for c in chunks), dtype=np.int64, count=len(chunks))
+        self._doc_year = np.array([index.documents[d].year or 0 for d in self._doc_ids], dtype=np.int64)
+        self._doc_level = np.array([index.documents[d].level for d in self._doc_ids], dtype=object)
+        # Plans by every name that selects them (Filters.accepts, as lookups): their own id
+        # and file name; each region of the chain by full and short name; the English name.
+        self._docs_named: dict[str, list[int]] = {}
+        self._docs_by_id: dict[str, list[int]] = {}
+        for i, doc_id in enumerate(self._doc_ids):
+            document = index.documents[doc_id]
+            for key in {doc_id, document.source}:
+                self._docs_by_id.setdefault(key, []).append(i)
+            names = {n for r in document.region_chain for n in (r, short_name(r))}
+            if document.region_en:
+                names.add(document.region_en.lower())
+            for name in names:
+                self._docs_named.setdefault(name, []).append(i)
+        self._about_year = np.fromiter((c.about_year or 0 for c in chunks), dtype=np.int64, count=len(chunks))
         # The publisher's record chunks answer only questions about the record (文号,
         # 公开日期 …); elsewhere their region-and-title text would crowd out vague questions.
-        self._record_rows = {i for i, c in enumerate(index.chunks) if c.is_record}
+        self._is_record = np.fromiter((c.is_record for c in chunks), dtype=bool, count=len(chunks))
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
 
-    def query_vector(self, query: str) -> np.ndarray:
-        """The query's embedding; the last 256 are kept so answering does not embed twice."""
+    # -- query vectors
+
+    def query_vectors(self, *queries: str) -> list[np.ndarray]:
+        """The embeddings of ``queries``, those not cached embedded in one call.
+
+        The last ``query_cache_size`` are kept, so that answering (which matches sentences
+        against the same topic) does not embed again.
+        """
         with self._vectors_lock:
-            vector = self._vectors.get(query)
-        if vector is None:
-            vector = self.embedder.embed_queries([query])[0]
+            found = {q: self._vectors[q] for q in queries if q in self._vectors}
+        missing = list(dict.fromkeys(q for q in queries if q not in found))
+        if missing:
+            for query, vector in zip(missing, self.embedder.embed_queries(missing), strict=True):
+                found[query] = vector
             with self._vectors_lock:
-                self._vectors[query] = vector
-                if len(self._vectors) > self.query_cache_size:
+                for query in missing:
+                    self._vectors[query] = found[query]
+                while len(self._vectors) > self.query_cache_size:
                     self._vectors.popitem(last=False)
-        return vector
+        return [found[q] for q in queries]
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The embedding of one query (cached; see :meth:`query_vectors`)."""
+        return self.query_vectors(query)[0]
+
+    def clear_cache(self) -> None:
+        """Forget the cached query embeddings (benchmarks measure embedding this way)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+
+    # -- candidates and scores
 
     def candidates(self, filters: Filters | None, records: bool = False) -> np.ndarray:
         """Row numbers of the chunks the filters allow; record chunks only with ``records``."""
-        documents = self.index.documents
-        allowed = {d.doc_id for d in documents.values() if not filters or filters.accepts(d, years=False)}
+        mask = self._allowed_documents(filters)[self._chunk_doc]
+        if not records:
+            mask &= ~self._is_record
         years = filters.years if filters else []
-        return np.array(
-            [
-                i
-                for i, c in enumerate(self.index.chunks)
-                if c.doc_id in allowed
-                and (records or i not in self._record_rows)
-                # A year matches the plan's own year or the year its section reviews.
-                and (not years or documents[c.doc_id].year in years or c.about_year in years)
-            ],
-            dtype=np.int64,
-        )
+        if years:
+            # A year matches the plan's own year or the year its section reviews.
+            mask &= np.isin(self._doc_year[self._chunk_doc], years) | np.isin(self._about_year, years)
+        return np.flatnonzero(mask)
+
+    def _allowed_documents(self, filters: Filters | None) -> np.ndarray:
+        """A mask over plans: exactly ``filters.accepts(plan, years=False)``, by lookups."""
+        allowed = np.ones(len(self._doc_ids), dtype=bool)
+        if not filters:
+            return allowed
+        if filters.doc_ids:
+            named = np.zeros(len(self._doc_ids), dtype=bool)
+            named[[i for d in filters.doc_ids for i in self._docs_by_id.get(d, [])]] = True
+            allowed &= named
+        if filters.levels:
+            allowed &= np.isin(self._doc_level, filters.levels)
+        if filters.regions:
+            named = np.zeros(len(self._doc_ids), dtype=bool)
+            named[[i for r in filters.regions for key in {r, r.lower()} for i in self._docs_named.get(key, [])]] = True
+            allowed &= named
+        return allowed
 
     def score(
         self,
@@ -104,8 +156,11 @@ class HybridSearcher:
         topic: str | None = None,
         expansion: Sequence[str] = (),
         chinese_share: float | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(fused, dense, lexical) scores of the given chunk rows for ``query``.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, fused, dense, lexical) for the best chunks among ``rows`` for ``query``.
+
+        The rows returned are the ``rerank_depth`` best by the first stage (all of
+        ``rows`` when there are no more), in no particular order, with their scores.
 
         ``topic`` is the query without region/year words; sentences carry no region,
         so they are matched against the topic (defaults to the query). ``expansion``
@@ -113,59 +168,78 @@ class HybridSearcher:
         BM25 query, weighted by ``expansion_weight`` in place of the Chinese share, and
         raise each sentence by ``sentence_term_weight`` times the share of them it holds.
         """
-        topic_vector = self.query_vector(topic) if topic and topic != query else None
-        ratio = cjk_ratio(query) if chinese_share is None else chinese_share
-        term_bonus = None
-        if expansion and self.sentence_term_weight and len(self._sentence_owner):
-            term_bonus = self.sentence_term_weight * (1 - ratio) * self._term_share(expansion, rows)
-        dense = self._dense_scores(self.query_vector(query), rows, topic_vector, term_bonus)
-        lexical_query = " ".join([query, *expansion])
-        lexical = self.index.lexical.scores(lexical_query)[rows] if len(rows) else np.zeros(0, np.float32)
-        weight = self.lexical_weight * ratio + (self.expansion_weight * (1 - ratio) if expansion else 0.0)
-        top = float(lexical.max()) if len(lexical) else 0.0
-        fused = dense + (weight * lexical / top if top > 0 else 0.0)
-        return fused, dense, lexical
-
-    def _term_share(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        """For every sentence of the given chunk rows, the share of ``terms`` it contains (0 elsewhere)."""
-        share = np.zeros(len(self._sentence_owner), dtype=np.float32)
-        for row in rows:
-            for i in self.index.sentences_by_chunk.get(int(row), []):
-                share[i] = sum(1 for term in terms if term in self._sentence_texts[i]) / len(terms)
-        return share
-
-    def _dense_scores(
-        self,
-        vector: np.ndarray,
-        rows: np.ndarray,
-        topic_vector: np.ndarray | None = None,
-        sentence_bonus: np.ndarray | None = None,
-    ) -> np.ndarray:
+        empty = np.zeros(0, np.float32)
         if not len(rows):
-            return np.zeros(0, np.float32)
-        # A flat index reconstructs cheaply; scoring the candidate rows directly keeps
-        # filters exact (no post-filtering of a truncated top-k).
-        vectors = self.index.dense.reconstruct_batch(rows)
+            return rows, empty, empty, empty
+        with_topic = bool(topic) and topic != query
+        vector, topic_vector = self.query_vectors(query, topic) if with_topic else (self.query_vector(query), None)
+        chunk_vector = vector
         if topic_vector is not None:
             # Region and year words are settled by filters; half their pull on the chunk
             # query keeps them from outweighing the topic (dev English MRR 0.961 → 0.968).
-            vector = vector + topic_vector
-            vector = vector / np.linalg.norm(vector)
-        chunk_scores = (vectors @ vector).astype(np.float32)
-        if not self.sentence_weight or not len(self._sentence_owner):
+            chunk_vector = vector + topic_vector
+            chunk_vector = chunk_vector / np.linalg.norm(chunk_vector)
+        chunk_scores = self._chunk_scores(chunk_vector, rows)
+        ratio = cjk_ratio(query) if chinese_share is None else chinese_share
+        lexical_query = " ".join([query, *expansion])
+        lexical = self.index.lexical.scores(lexical_query)[rows]
+        weight = self.lexical_weight * ratio + (self.expansion_weight * (1 - ratio) if expansion else 0.0)
+        top = float(lexical.max())
+        lexical_part = weight * lexical / top if top > 0 else np.zeros(len(rows), np.float32)
+        if len(rows) > self.rerank_depth:
+            keep = np.argpartition(-(chunk_scores + lexical_part), self.rerank_depth - 1)[: self.rerank_depth]
+            rows, chunk_scores, lexical, lexical_part = (
+                rows[keep],
+                chunk_scores[keep],
+                lexical[keep],
+                lexical_part[keep],
+            )
+        term_weight = self.sentence_term_weight * (1 - ratio) if expansion else 0.0
+        dense = self._blend_sentences(
+            chunk_scores, rows, topic_vector if topic_vector is not None else chunk_vector, expansion, term_weight
+        )
+        return rows, dense + lexical_part, dense, lexical
+
+    def _chunk_scores(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        matrix = self.index.chunk_vectors
+        if len(rows) * 4 >= len(matrix):
+            # Most of the index is allowed: one product over the stored matrix (no copy).
+            return (matrix @ vector)[rows].astype(np.float32)
+        return (matrix[rows] @ vector).astype(np.float32)
+
+    def _blend_sentences(
+        self,
+        chunk_scores: np.ndarray,
+        rows: np.ndarray,
+        vector: np.ndarray,
+        terms: Sequence[str],
+        term_weight: float,
+    ) -> np.ndarray:
+        """Chunk scores blended with each chunk's best sentence.
+
+        A specific question often matches one sentence far better than its whole passage
+        (especially across languages). An English question's Chinese terms (term map)
+        inside one sentence are strong evidence that sentence answers it (dev English MRR
+        0.971 → 0.984): such a sentence gains ``term_weight`` times the share it holds.
+        """
+        table = self.index.sentences
+        if not self.sentence_weight or not len(table):
             return chunk_scores
-        # A specific question often matches one sentence far better than its whole
-        # passage (especially across languages): blend in each chunk's best sentence.
-        sentence_scores = self.index.sentence_vectors @ (vector if topic_vector is None else topic_vector)
-        if sentence_bonus is not None:
-            # An English question's Chinese terms (term map) inside one sentence are strong
-            # evidence that sentence answers it (dev English MRR 0.971 → 0.984).
-            sentence_scores = sentence_scores + sentence_bonus
-        best = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
-        best[self._sentence_owner[self._sentence_starts]] = np.maximum.reduceat(sentence_scores, self._sentence_starts)
-        best_rows = best[rows]
-        best_rows = np.where(best_rows < 0, chunk_scores, best_rows)
-        return (1 - self.sentence_weight) * chunk_scores + self.sentence_weight * best_rows
+        starts, ends = table.offsets[rows], table.offsets[rows + 1]
+        counts = ends - starts
+        if not counts.sum():
+            return chunk_scores
+        # The sentence rows of all candidate chunks, chunk after chunk.
+        sentence_rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        scores = (self.index.sentence_vectors[sentence_rows] @ vector).astype(np.float32)
+        if terms and term_weight:
+            texts = (self.index.sentence_text(int(r)) for r in sentence_rows)
+            share = np.fromiter((sum(t in text for t in terms) for text in texts), np.float32, len(sentence_rows))
+            scores += term_weight * share / len(terms)
+        best = chunk_scores.copy()
+        has = counts > 0
+        best[has] = np.maximum.reduceat(scores, (np.cumsum(counts) - counts)[has])
+        return (1 - self.sentence_weight) * chunk_scores + self.sentence_weight * best
 
     def search(
         self,
@@ -175,23 +249,20 @@ class HybridSearcher:
         topic: str | None = None,
         expansion: Sequence[str] = (),
         records: bool = False,
-        period: tuple[int, str] | None = None,
     ) -> list[Hit]:
         """Top ``k`` hits for ``query`` among the chunks ``filters`` allow.
 
         ``topic`` and ``expansion``: see :meth:`score`. ``records`` lets the publisher's
         record chunks (section 文件信息) compete; leave it off unless the question asks
-        for a record field. ``period`` (year, "achieved" or "target") lifts the passages
-        about that year in that sense by ``period_bonus``: a later report's review for what
-        was achieved, the year's own plan for what is planned.
+        for a record field.
         """
         rows = self.candidates(filters, records)
         if not len(rows) or not query.strip():
             return []
-        fused, dense, lexical = self.score(query, rows, topic, expansion)
-        if period and self.period_bonus:
-            fused = fused + self.period_bonus * self._in_period(rows, *period)
-        order = np.argsort(-fused, kind="stable")[:k]
+        rows, fused, dense, lexical = self.score(query, rows, topic, expansion)
+        top = np.argpartition(-fused, k - 1)[:k] if len(fused) > k else np.arange(len(fused))
+        # Ties keep index order, as a stable sort over the rows would.
+        order = top[np.lexsort((rows[top], -fused[top]))]
         hits = []
         for rank, position in enumerate(order, start=1):
             chunk = self.index.chunks[int(rows[position])]

@@ -130,10 +130,10 @@ class SentenceScorer:
         top_score = hits[0].score
         scored: list[ScoredSentence] = []
         for hit in passages:
-            rows = self.index.sentences_by_chunk.get(self.index.row_of[hit.chunk.chunk_id], [])
+            rows = self.index.sentence_rows(self.index.row_of[hit.chunk.chunk_id])
             if not rows:
                 continue
-            similarities = self.index.sentence_vectors[rows] @ query_vector
+            similarities = self.index.sentence_vectors[rows.start : rows.stop] @ query_vector
             text = hit.document.text
             penalty = 0.0 if per_document else self.rank_penalty * (hit.score - top_score)
             for sentence_row, similarity in zip(rows, similarities, strict=True):

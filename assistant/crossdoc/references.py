@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -58,18 +59,30 @@ class ReferenceIndex:
         self.documents = documents
         programmes = {r.key: r.name for r in references if r.kind == "programme"}
         mentions = list(references)
+        # Spans already mentioned, per plan: the work per plan stays bounded by that plan's
+        # own mentions however many plans there are (no scan of every mention of the corpus).
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for ref in references:
+            spans.setdefault(ref.doc_id, []).append((ref.start, ref.end))
         for doc in documents.values():
+            present = [(key, name) for key, name in programmes.items() if name in doc.text]
+            if not present:
+                continue
             sentences = split_sentences(doc.text)
-            for key, name in programmes.items():
+            starts = [s.start for s in sentences]
+            taken = spans.setdefault(doc.doc_id, [])
+            for key, name in present:
                 for match in re.finditer(re.escape(name), doc.text):
                     start, end = match.start(), match.end()
-                    if any(r.doc_id == doc.doc_id and r.start <= start < r.end for r in mentions):
+                    if any(low <= start < high for low, high in taken):
                         continue  # already a mention (quoted, or found earlier)
-                    sentence = next((s for s in sentences if s.start <= start < s.end), None)
+                    i = bisect.bisect_right(starts, start) - 1
+                    sentence = sentences[i] if i >= 0 and start < sentences[i].end else None
                     if sentence is not None:
                         mentions.append(
                             Reference(name, "programme", key, doc.doc_id, doc.source, sentence.text, start, end)
                         )
+                        taken.append((start, end))
         groups: dict[str, ReferenceGroup] = {}
         for ref in sorted(mentions, key=lambda r: (r.source, r.start)):
             group = groups.setdefault(ref.key, ReferenceGroup(ref.name, ref.kind, ref.key))

@@ -55,7 +55,7 @@ _LEADING_VERBS = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # many per plan: no per-object __dict__
 class Indicator:
     """One quantitative target with where it is; ``document.text[start:end] == text``."""
 

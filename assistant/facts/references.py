@@ -31,7 +31,7 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[《》〈〉“”\"'‘’\s]", "", name)
 
 
-@dataclass
+@dataclass(slots=True)  # many per plan: no per-object __dict__
 class Reference:
     """One mention of another policy in a plan, with the citing sentence."""
 

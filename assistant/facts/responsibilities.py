@@ -22,7 +22,7 @@ def _names(value: str) -> list[str]:
     return [n for n in (part.strip().removesuffix("等") for part in re.split(r"[、，,和及]", value)) if n]
 
 
-@dataclass
+@dataclass(slots=True)  # many per plan: no per-object __dict__
 class ResponsibilityItem:
     """One item of a plan with who is responsible for it; ``document.text[start:end] == text``."""
 

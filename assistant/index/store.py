@@ -4,7 +4,7 @@ Layout of ``index/``::
 
     CURRENT                 name of the live build directory (swapped atomically)
     build-<time>-<id>/      manifest.json, documents.json, chunks.jsonl, dense.faiss,
-                            sentences.jsonl, sentences.npy, bm25/,
+                            sentence_spans.npy, sentences.npy, bm25/,
                             indicators.jsonl, references.jsonl, items.jsonl (facts per plan)
     cache/<model key>/      embedding cache: vectors keyed by sha256 of the embedded text
     .lock                   held while a build runs
@@ -48,7 +48,7 @@ DERIVED: dict[str, tuple[type, Callable[[Document, list[Chunk]], list]]] = {
     "items": (ResponsibilityItem, lambda document, chunks: extract_items(document)),
 }
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 
 REPAIR = "rebuild it with `policyqa index --rebuild`"
 
@@ -113,19 +113,75 @@ def read_rows(path: Path, kind: type) -> list:
         return [kind(**json.loads(line)) for line in handle if line.strip()]
 
 
+def read_chunks(path: Path) -> list[Chunk]:
+    """The chunks of a build without their ``embed_text``: the embedder and BM25 saw it at
+    build time, and no query needs it again (it is a third of a loaded chunk's memory)."""
+    with open(path, encoding="utf-8") as handle:
+        return [Chunk(**{**json.loads(line), "embed_text": ""}) for line in handle if line.strip()]
+
+
 def write_rows(path: Path, rows: list) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
 
 
-@dataclass
+@dataclass(slots=True)
 class SentenceRow:
     """A sentence of a chunk, embedded at build time for extractive answers."""
 
     chunk: int  # row of the chunk in the index
     start: int
     end: int
+
+
+class SentenceTable:
+    """The embedded sentences of every chunk, stored chunk by chunk as three integer arrays.
+
+    Arrays rather than one object per sentence: a province's plans hold millions of
+    sentences, and the load time and memory of Python objects grow with them.
+    ``table[row]`` gives a :class:`SentenceRow`; ``table.rows_of(chunk_row)`` the range of
+    sentence rows of one chunk.
+    """
+
+    def __init__(self, chunk: np.ndarray, start: np.ndarray, end: np.ndarray, chunks: int) -> None:
+        self.chunk = np.asarray(chunk, dtype=np.int64)
+        self.start = np.asarray(start, dtype=np.int64)
+        self.end = np.asarray(end, dtype=np.int64)
+        if not (len(self.chunk) == len(self.start) == len(self.end)):
+            raise ValueError("sentence arrays of different lengths")
+        if len(self.chunk) and (np.any(np.diff(self.chunk) < 0) or self.chunk[0] < 0 or self.chunk[-1] >= chunks):
+            raise ValueError("sentence rows are not stored chunk by chunk")
+        # offsets[c]:offsets[c + 1] are the sentence rows of chunk c.
+        self.offsets = np.searchsorted(self.chunk, np.arange(chunks + 1), side="left")
+
+    @classmethod
+    def from_rows(cls, rows: list[SentenceRow], chunks: int) -> SentenceTable:
+        spans = np.array([(r.chunk, r.start, r.end) for r in rows], dtype=np.int64).reshape(-1, 3)
+        return cls(spans[:, 0], spans[:, 1], spans[:, 2], chunks)
+
+    @classmethod
+    def load(cls, path: Path, chunks: int) -> SentenceTable:
+        spans = np.load(path)
+        if spans.ndim != 2 or spans.shape[1] != 3:
+            raise ValueError(f"{path.name} has shape {spans.shape}, expected (n, 3)")
+        return cls(spans[:, 0], spans[:, 1], spans[:, 2], chunks)
+
+    def save(self, path: Path) -> None:
+        np.save(path, np.stack([self.chunk, self.start, self.end], axis=1).astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.chunk)
+
+    def __getitem__(self, row: int) -> SentenceRow:
+        return SentenceRow(int(self.chunk[row]), int(self.start[row]), int(self.end[row]))
+
+    def __iter__(self):
+        return (self[row] for row in range(len(self)))
+
+    def rows_of(self, chunk_row: int) -> range:
+        """The sentence rows of one chunk (empty for a chunk without quotable sentences)."""
+        return range(int(self.offsets[chunk_row]), int(self.offsets[chunk_row + 1]))
 
 
 class PolicyIndex:
@@ -143,7 +199,7 @@ class PolicyIndex:
         chunks: list[Chunk],
         dense,
         lexical: BM25Index,
-        sentences: list[SentenceRow],
+        sentences: SentenceTable,
         sentence_vectors: np.ndarray,
         derived: dict[str, list] | None = None,
     ) -> None:
@@ -156,9 +212,7 @@ class PolicyIndex:
         self.lexical = lexical
         self.sentences = sentences
         self.sentence_vectors = sentence_vectors
-        self.sentences_by_chunk: dict[int, list[int]] = {}
-        for row, sentence in enumerate(sentences):
-            self.sentences_by_chunk.setdefault(sentence.chunk, []).append(row)
+        self._chunk_vectors: np.ndarray | None = None
         self.row_of: dict[str, int] = {c.chunk_id: row for row, c in enumerate(chunks)}
         # Chunks of each plan in reading order, for "which chunk holds this position".
         self._spans: dict[str, list[tuple[int, int, int]]] = {}
@@ -185,6 +239,26 @@ class PolicyIndex:
         """The text of sentence row ``row``."""
         sentence = self.sentences[row]
         return self.documents[self.chunks[sentence.chunk].doc_id].text[sentence.start : sentence.end]
+
+    def sentence_rows(self, chunk_row: int) -> range:
+        """The sentence rows of the chunk at ``chunk_row``."""
+        return self.sentences.rows_of(chunk_row)
+
+    @property
+    def chunk_vectors(self) -> np.ndarray:
+        """Every chunk's vector as one (chunks × dim) array: a view of the FAISS index's own
+        storage, not a copy (a flat index stores exactly this matrix)."""
+        import faiss
+
+        if self._chunk_vectors is None:
+            dense = self.dense
+            if hasattr(dense, "get_xb"):
+                self._chunk_vectors = faiss.rev_swig_ptr(dense.get_xb(), dense.ntotal * dense.d).reshape(
+                    dense.ntotal, dense.d
+                )
+            else:  # another index type: reconstructed once
+                self._chunk_vectors = dense.reconstruct_n(0, dense.ntotal)
+        return self._chunk_vectors
 
     @property
     def indicators(self) -> list[Indicator]:
@@ -273,11 +347,13 @@ class PolicyIndex:
             documents = {
                 d["doc_id"]: Document(**d) for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))
             }
-            chunks = read_rows(build / "chunks.jsonl", Chunk)
+            chunks = read_chunks(build / "chunks.jsonl")
             dense = faiss.read_index(str(build / "dense.faiss"))
             lexical = BM25Index.load(build / "bm25", tokenizer)
-            sentences = read_rows(build / "sentences.jsonl", SentenceRow)
-            sentence_vectors = np.load(build / "sentences.npy")
+            sentences = SentenceTable.load(build / "sentence_spans.npy", len(chunks))
+            # Memory-mapped: a query reads the sentences of a few hundred chunks, so the rest
+            # stay on disk (in the page cache when memory allows) instead of in the process.
+            sentence_vectors = np.load(build / "sentences.npy", mmap_mode="r")
             derived = {name: read_rows(build / f"{name}.jsonl", kind) for name, (kind, _) in DERIVED.items()}
         except PolicyIndexError:
             raise

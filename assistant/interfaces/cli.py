@@ -224,7 +224,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.check:
         return _check_index(settings, args.json)
-    qa = PolicyQA(settings, load_embedder(settings.model))
+    qa = PolicyQA(settings, load_embedder(settings.model, settings.query_threads, settings.build_threads))
     report = qa.build_index(rebuild=args.rebuild, progress=not args.quiet)
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
