@@ -30,6 +30,9 @@ class Settings:
     # Accounts of the shared page (salted scrypt hashes, managed by `policyqa users`); the
     # page asks for a login whenever this file holds an account.
     users_file: Path = Path("users.json")
+    # Where the first retrieval stage runs: "" for the local index files; a path for Milvus
+    # Lite in this process; http://host:19530 for a Milvus server (see assistant.index.milvus).
+    milvus_uri: str = ""
 
     # -- chunking (characters) ------------------------------------------------------
     chunk_max_chars: int = 500

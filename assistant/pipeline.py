@@ -14,6 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable
 
@@ -29,8 +30,12 @@ from .config import Settings
 from .corpus import CorpusError
 from .crossdoc import Comparison, PlanComparer, ReferenceGroup, ReferenceIndex
 from .index import BuildReport, Embedder, IndexBuilder, PolicyIndex, load_embedder
+from .index.chunkstore import ChunkStore
 from .index.lexical import ChineseTokenizer
 from .schema import Answer, Filters, Hit
+
+if TYPE_CHECKING:  # imported when used: pymilvus is optional
+    from .index.milvus import MilvusChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +57,15 @@ class Engine:
     references: ReferenceIndex
 
     @classmethod
-    def build(cls, index: PolicyIndex, embedder: Embedder, settings: Settings) -> Engine:
-        """Every component over ``index``, each given the settings it uses."""
+    def build(
+        cls, index: PolicyIndex, embedder: Embedder, settings: Settings, store: ChunkStore | None = None
+    ) -> Engine:
+        """Every component over ``index``, each given the settings it uses; ``store`` runs the
+        first retrieval stage (the loaded index itself by default)."""
         analyzer = QuestionAnalyzer(
             list(index.documents.values()), tokenizer=index.lexical.tokenizer, max_chars=settings.max_question_chars
         )
-        searcher = HybridSearcher(index, embedder, settings)
+        searcher = HybridSearcher(index, embedder, settings, store)
         scorer = SentenceScorer(index, searcher, settings)
         verifier = Verifier(
             index,
@@ -103,6 +111,7 @@ class PolicyQA:
         self.tokenizer = tokenizer or ChineseTokenizer()
         self.engine: Engine | None = None
         self._build_lock = threading.Lock()
+        self._milvus: MilvusChunkStore | None = None  # one connection, re-synchronised on reload
 
     @property
     def index(self) -> PolicyIndex:
@@ -166,8 +175,14 @@ class PolicyQA:
     def reload(self) -> None:
         """(Re)load the live index and the components that depend on it."""
         index = PolicyIndex.load(self.settings.index_dir, self.embedder.info, self.tokenizer)
+        store = None
+        if self.settings.milvus_uri:
+            from .index.milvus import MilvusChunkStore
+
+            self._milvus = self._milvus or MilvusChunkStore(self.settings.milvus_uri)
+            store = self._milvus.with_index(index)
         # One assignment: readers see the old engine or the new one, never a mix.
-        self.engine = Engine.build(index, self.embedder, self.settings)
+        self.engine = Engine.build(index, self.embedder, self.settings, store)
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True

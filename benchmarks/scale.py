@@ -1,7 +1,8 @@
 """Scale benchmark: search, ask, reload and memory of a synthetic index of N chunks.
 
-    python benchmarks/scale.py --chunks 159000 [--store local] [--queries 136] [--json]
+    python benchmarks/scale.py --chunks 159000 [--store local|milvus] [--queries 136] [--json]
     python benchmarks/scale.py --chunks 10000 --chunks 100000 --out benchmarks/scale_results.json
+    python benchmarks/scale.py --build-rate --langchain      # build vs raw embedder; query vs LangChain
 
 The synthetic index is the bundled index replicated: copy i of the five plans gets other
 regions (real counties and cities of the gazetteer, so region filters behave as they do on
@@ -16,7 +17,13 @@ Measured, per size: reload (index + every load-time structure the server builds)
 beyond the loaded model, and for the gold questions: search p50/p95 excluding the query
 embedding (the vectors are cached by a first pass), with the question's own filters
 ("filtered") and without any ("unfiltered"), and ask p50/p95 including the query
-embedding. One JSON object per size is printed with ``--json``.
+embedding. One JSON object per size is printed with ``--json``. ``--store milvus`` runs the
+first retrieval stage in Milvus Lite (in this process; its first open, which inserts every
+chunk, is timed apart as ``milvus_first_open_s``).
+
+``--build-rate``: a cold build of corpus/ against one raw ``embed_passages`` call over the
+same texts. ``--langchain``: policyqa search per question, embedding included, against a
+plain LangChain pipeline (``InMemoryVectorStore`` over the same chunk vectors).
 """
 
 from __future__ import annotations
@@ -122,7 +129,9 @@ def synthesize(base: PolicyIndex, target: Path, chunks: int, noise: float, seed:
     for row, sentence in enumerate(base.sentences):
         sentences_of.setdefault(sentence.chunk, []).append(row)
     regions = synthetic_regions()
-    documents, out_chunks, vectors, sentence_rows, sentence_vectors = [], [], [], [], []
+    # Vectors are gathered by source row at the end (blockwise: a million chunks would not
+    # fit as Python lists of rows); sentences are kept as three integer columns.
+    documents, out_chunks, chunk_source, sentence_source, sentence_owner = [], [], [], [], []
     derived: dict[str, list] = {name: [] for name in DERIVED}
     copy = 0
     while len(out_chunks) < chunks:
@@ -151,10 +160,10 @@ def synthesize(base: PolicyIndex, target: Path, chunks: int, noise: float, seed:
                         embed_text=base_texts[row],
                     )
                 )
-                vectors.append(base_vectors[row])
+                chunk_source.append(row)
                 for s in sentences_of.get(row, []):
-                    sentence_rows.append(replace(base.sentences[s], chunk=new_row))
-                    sentence_vectors.append(base.sentence_vectors[s])
+                    sentence_source.append(s)
+                    sentence_owner.append(new_row)
             for name in DERIVED:
                 derived[name].extend(
                     replace(f, doc_id=doc.doc_id, source=doc.source)
@@ -165,14 +174,27 @@ def synthesize(base: PolicyIndex, target: Path, chunks: int, noise: float, seed:
                 )
         copy += 1
 
-    def perturbed(rows: list[np.ndarray]) -> np.ndarray:
-        matrix = np.vstack(rows).astype(np.float32)
-        matrix[len(base_vectors) :] += rng.normal(0, noise, matrix[len(base_vectors) :].shape).astype(np.float32)
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix
+    def perturbed(source: np.ndarray, rows: list[int], dtype) -> np.ndarray:
+        """Rows of ``source``; every row after the real ones moved by noise, renormalised."""
+        out = np.empty((len(rows), source.shape[1]), dtype=dtype)
+        rows_array = np.asarray(rows, dtype=np.int64)
+        real = len(base.chunks) if source is base_vectors else len(base.sentences)
+        for low in range(0, len(rows), 200_000):
+            block = np.asarray(source[rows_array[low : low + 200_000]], dtype=np.float32)
+            moved = np.arange(low, low + len(block)) >= real
+            block[moved] += rng.normal(0, noise, block[moved].shape).astype(np.float32)
+            block /= np.linalg.norm(block, axis=1, keepdims=True)
+            out[low : low + len(block)] = block
+        return out
 
-    chunk_matrix = perturbed(vectors)
-    sentence_matrix = perturbed(sentence_vectors) if sentence_vectors else np.zeros((0, chunk_matrix.shape[1]))
+    chunk_matrix = perturbed(base_vectors, chunk_source, np.float32)
+    sentence_matrix = perturbed(base.sentence_vectors, sentence_source, base.sentence_vectors.dtype)
+    sentence_table = SentenceTable(
+        np.asarray(sentence_owner),
+        base.sentences.start[sentence_source],
+        base.sentences.end[sentence_source],
+        len(out_chunks),
+    )
     name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     build = target / name
     build.mkdir(parents=True)
@@ -184,16 +206,16 @@ def synthesize(base: PolicyIndex, target: Path, chunks: int, noise: float, seed:
     log.info("BM25 over %d chunks in %.1f s", len(out_chunks), time.perf_counter() - started)
     write_json(build / "documents.json", [asdict(d) for d in documents])
     write_rows(build / "chunks.jsonl", out_chunks)
-    SentenceTable.from_rows(sentence_rows, len(out_chunks)).save(build / "sentence_spans.npy")
+    sentence_table.save(build / "sentence_spans.npy")
     for kind, rows in derived.items():
         write_rows(build / f"{kind}.jsonl", rows)
-    np.save(build / "sentences.npy", sentence_matrix.astype(base.sentence_vectors.dtype))
+    np.save(build / "sentences.npy", sentence_matrix)
     manifest = dict(base.manifest)
     manifest.update(format=INDEX_FORMAT, checksums=file_checksums(build), documents=len(documents),
-                    chunks=len(out_chunks), sentences=len(sentence_rows), synthetic=True)  # fmt: skip
+                    chunks=len(out_chunks), sentences=len(sentence_table), synthetic=True)  # fmt: skip
     write_json(build / "manifest.json", manifest)
     (target / "CURRENT").write_text(name, encoding="utf-8")
-    return {"documents": len(documents), "chunks": len(out_chunks), "sentences": len(sentence_rows)}
+    return {"documents": len(documents), "chunks": len(out_chunks), "sentences": len(sentence_table)}
 
 
 def questions(path: Path, limit: int) -> list[str]:
@@ -203,10 +225,18 @@ def questions(path: Path, limit: int) -> list[str]:
 
 def measure(index_dir: Path, embedder, asked: list[str], k: int, store: str) -> dict:
     # A query cache larger than the question set: the timed passes must not embed.
-    settings = Settings(corpus_dir=ROOT / "corpus", index_dir=index_dir, query_cache_size=4 * len(asked) + 16)
+    milvus = str(index_dir.parent / f"milvus-{index_dir.name}.db") if store == "milvus" else ""
+    settings = Settings(
+        corpus_dir=ROOT / "corpus", index_dir=index_dir, query_cache_size=4 * len(asked) + 16, milvus_uri=milvus
+    )
     qa = PolicyQA(settings, embedder)
     gc.collect()
     before, before_anon = rss_mb(), rss_mb("RssAnon")
+    first_sync_s = None
+    if milvus:  # the first open inserts every chunk into the collection; timed apart
+        started = time.perf_counter()
+        qa.reload()
+        first_sync_s = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     qa.reload()
     reload_s = time.perf_counter() - started
@@ -228,6 +258,18 @@ def measure(index_dir: Path, embedder, asked: list[str], k: int, store: str) -> 
     run(True)  # first pass: embeds every question and topic (cached by the searcher)
     run(False)
     filtered, unfiltered = run(True), run(False)
+    agreement = None
+    if milvus:  # the same questions on the local store: how often the top 10 is the same
+        local = PolicyQA(replace(settings, milvus_uri=""), embedder)
+        local.reload()
+        local.searcher._vectors = engine.searcher._vectors  # the same cached question vectors
+        same = 0
+        for item in routed:
+            ours = engine.searcher.search_question(item.question, 10, item.decision.applied)
+            theirs = local.engine.searcher.search_question(item.question, 10, item.decision.applied)
+            same += [h.chunk.chunk_id for h in ours] == [h.chunk.chunk_id for h in theirs]
+        agreement = round(same / len(routed), 3)
+        del local
     # ask, including the query embedding: a fresh searcher cache per question
     ask_times = []
     for question in asked:
@@ -249,6 +291,7 @@ def measure(index_dir: Path, embedder, asked: list[str], k: int, store: str) -> 
         "ask_p95_ms": round(percentile(ask_times, 0.95), 1),
         "ask_mean_ms": round(statistics.fmean(ask_times), 1),
         "reload_s": round(reload_s, 2),
+        **({"milvus_first_open_s": first_sync_s, "top10_same_as_local": agreement} if milvus else {}),
         "rss_mb": round(after, 1),
         "rss_beyond_model_mb": round(after - before, 1),
         "rss_anon_beyond_model_mb": round(after_anon - before_anon, 1),
@@ -313,7 +356,9 @@ def langchain_ratio(embedder, index_dir: Path, asked: list[str], k: int) -> dict
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, action="append", help="index size; repeat for several (default 10000)")
-    parser.add_argument("--store", choices=["local"], default="local")
+    parser.add_argument(
+        "--store", choices=["local", "milvus"], default="local", help="milvus: Milvus Lite in this process"
+    )
     parser.add_argument("--index", default=str(ROOT / "index"), help="the real index to replicate")
     parser.add_argument("--questions", default=str(ROOT / "eval" / "gold.jsonl"))
     parser.add_argument("--queries", type=int, default=136)

@@ -10,21 +10,31 @@
 - ``router``: :class:`Router`, which route a question takes, and the LangChain chain
 """
 
-from .filters import FilterDecision, FilterPolicy
-from .question import Intents, Question, QuestionAnalyzer, QuestionError
-from .retrieval import HybridRetriever, HybridSearcher
-from .router import AskRequest, Router, build_ask_chain
+from importlib import import_module
 
-__all__ = [
-    "AskRequest",
-    "FilterDecision",
-    "FilterPolicy",
-    "HybridRetriever",
-    "HybridSearcher",
-    "Intents",
-    "Question",
-    "QuestionAnalyzer",
-    "QuestionError",
-    "Router",
-    "build_ask_chain",
-]
+# Names are imported on first use: the CLI needs QuestionError to start, and importing the
+# retriever (LangChain) for `policyqa --help` would cost most of a second.
+_WHERE = {
+    "AskRequest": "router",
+    "FilterDecision": "filters",
+    "FilterPolicy": "filters",
+    "HybridRetriever": "retrieval",
+    "HybridSearcher": "retrieval",
+    "Intents": "question",
+    "Question": "question",
+    "QuestionAnalyzer": "question",
+    "QuestionError": "question",
+    "Router": "router",
+    "build_ask_chain": "router",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_WHERE)

@@ -26,6 +26,7 @@ from pydantic import ConfigDict
 
 from ..config import Settings
 from ..index import Embedder, PolicyIndex
+from ..index.chunkstore import Allowed, ChunkStore, LocalChunkStore
 from ..schema import Filters, Hit, short_name
 from ..text import cjk_ratio
 from .question import Question
@@ -49,11 +50,20 @@ class HybridSearcher:
         settings: ``lexical_weight``, ``expansion_weight``, ``sentence_weight``,
             ``sentence_term_weight``, ``per_plan_depth``, ``query_cache_size`` and
             ``rerank_depth`` are used.
+        store: where the first stage runs (:mod:`assistant.index.chunkstore`); the loaded
+            index itself by default.
     """
 
-    def __init__(self, index: PolicyIndex, embedder: Embedder, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        index: PolicyIndex,
+        embedder: Embedder,
+        settings: Settings | None = None,
+        store: ChunkStore | None = None,
+    ) -> None:
         settings = settings or Settings()
         self.index = index
+        self.store = store or LocalChunkStore(index)
         self.embedder = embedder
         self.lexical_weight = settings.lexical_weight
         self.sentence_weight = settings.sentence_weight
@@ -123,14 +133,20 @@ class HybridSearcher:
 
     def candidates(self, filters: Filters | None, records: bool = False) -> np.ndarray:
         """Row numbers of the chunks the filters allow; record chunks only with ``records``."""
-        mask = self._allowed_documents(filters)[self._chunk_doc]
+        return self.allowed(filters, records).rows
+
+    def allowed(self, filters: Filters | None, records: bool = False) -> Allowed:
+        """The chunks the filters allow, as rows and as the plans and years they came from."""
+        documents = self._allowed_documents(filters)
+        mask = documents[self._chunk_doc]
         if not records:
             mask &= ~self._is_record
-        years = filters.years if filters else []
+        years = list(filters.years) if filters else []
         if years:
             # A year matches the plan's own year or the year its section reviews.
             mask &= np.isin(self._doc_year[self._chunk_doc], years) | np.isin(self._about_year, years)
-        return np.flatnonzero(mask)
+        doc_ids = None if documents.all() else [self._doc_ids[i] for i in np.flatnonzero(documents)]
+        return Allowed(np.flatnonzero(mask), doc_ids, years, records)
 
     def _allowed_documents(self, filters: Filters | None) -> np.ndarray:
         """A mask over plans: exactly ``filters.accepts(plan, years=False)``, by lookups."""
@@ -152,15 +168,16 @@ class HybridSearcher:
     def score(
         self,
         query: str,
-        rows: np.ndarray,
+        allowed: Allowed | np.ndarray,
         topic: str | None = None,
         expansion: Sequence[str] = (),
         chinese_share: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, fused, dense, lexical) for the best chunks among ``rows`` for ``query``.
+        """(rows, fused, dense, lexical) for the best allowed chunks for ``query``.
 
-        The rows returned are the ``rerank_depth`` best by the first stage (all of
-        ``rows`` when there are no more), in no particular order, with their scores.
+        ``allowed`` comes from :meth:`allowed` (or is an array of rows, all of whose plans
+        and years count). The rows returned are the ``rerank_depth`` best by the first
+        stage (all allowed rows when there are no more), in no particular order.
 
         ``topic`` is the query without region/year words; sentences carry no region,
         so they are matched against the topic (defaults to the query). ``expansion``
@@ -168,9 +185,11 @@ class HybridSearcher:
         BM25 query, weighted by ``expansion_weight`` in place of the Chinese share, and
         raise each sentence by ``sentence_term_weight`` times the share of them it holds.
         """
+        if not isinstance(allowed, Allowed):
+            allowed = Allowed(np.asarray(allowed, dtype=np.int64), None, [], True)
         empty = np.zeros(0, np.float32)
-        if not len(rows):
-            return rows, empty, empty, empty
+        if not len(allowed.rows):
+            return allowed.rows, empty, empty, empty
         with_topic = bool(topic) and topic != query
         vector, topic_vector = self.query_vectors(query, topic) if with_topic else (self.query_vector(query), None)
         chunk_vector = vector
@@ -179,33 +198,17 @@ class HybridSearcher:
             # query keeps them from outweighing the topic (dev English MRR 0.961 → 0.968).
             chunk_vector = vector + topic_vector
             chunk_vector = chunk_vector / np.linalg.norm(chunk_vector)
-        chunk_scores = self._chunk_scores(chunk_vector, rows)
         ratio = cjk_ratio(query) if chinese_share is None else chinese_share
         lexical_query = " ".join([query, *expansion])
-        lexical = self.index.lexical.scores(lexical_query)[rows]
         weight = self.lexical_weight * ratio + (self.expansion_weight * (1 - ratio) if expansion else 0.0)
-        top = float(lexical.max())
-        lexical_part = weight * lexical / top if top > 0 else np.zeros(len(rows), np.float32)
-        if len(rows) > self.rerank_depth:
-            keep = np.argpartition(-(chunk_scores + lexical_part), self.rerank_depth - 1)[: self.rerank_depth]
-            rows, chunk_scores, lexical, lexical_part = (
-                rows[keep],
-                chunk_scores[keep],
-                lexical[keep],
-                lexical_part[keep],
-            )
+        first = self.store.first_stage(chunk_vector, lexical_query, weight, allowed, self.rerank_depth)
+        top = first.lexical_top
+        lexical_part = weight * first.lexical / top if top > 0 else np.zeros(len(first.rows), np.float32)
         term_weight = self.sentence_term_weight * (1 - ratio) if expansion else 0.0
         dense = self._blend_sentences(
-            chunk_scores, rows, topic_vector if topic_vector is not None else chunk_vector, expansion, term_weight
+            first.dense, first.rows, topic_vector if topic_vector is not None else chunk_vector, expansion, term_weight
         )
-        return rows, dense + lexical_part, dense, lexical
-
-    def _chunk_scores(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        matrix = self.index.chunk_vectors
-        if len(rows) * 4 >= len(matrix):
-            # Most of the index is allowed: one product over the stored matrix (no copy).
-            return (matrix @ vector)[rows].astype(np.float32)
-        return (matrix[rows] @ vector).astype(np.float32)
+        return first.rows, dense + lexical_part, dense, first.lexical
 
     def _blend_sentences(
         self,
@@ -256,10 +259,10 @@ class HybridSearcher:
         record chunks (section 文件信息) compete; leave it off unless the question asks
         for a record field.
         """
-        rows = self.candidates(filters, records)
-        if not len(rows) or not query.strip():
+        allowed = self.allowed(filters, records)
+        if not len(allowed.rows) or not query.strip():
             return []
-        rows, fused, dense, lexical = self.score(query, rows, topic, expansion)
+        rows, fused, dense, lexical = self.score(query, allowed, topic, expansion)
         top = np.argpartition(-fused, k - 1)[:k] if len(fused) > k else np.arange(len(fused))
         # Ties keep index order, as a stable sort over the rows would.
         order = top[np.lexsort((rows[top], -fused[top]))]

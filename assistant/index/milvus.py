@@ -1,0 +1,280 @@
+"""The first retrieval stage in Milvus (``POLICYQA_MILVUS_URI`` / ``--milvus URI``).
+
+A path (``index/milvus.db``) runs Milvus Lite inside the process (tests, a laptop); an
+``http://host:19530`` address uses a Milvus Standalone or Distributed server, which several
+``policyqa serve`` processes on several machines can share.
+
+One collection per index folder holds, for every chunk of the live build: its id, plan,
+year, the year it reviews, kind, chunk vector (HNSW, inner product) and BM25 weights as a
+sparse vector. The BM25 weights are policyqa's own (bm25s over jieba tokens, the local
+index's matrix), inserted as sparse vectors and queried with the question's token counts,
+so Milvus's inner product *is* the local BM25 score: Milvus's built-in BM25 function
+tokenises differently and ranks differently unless its analyzer is tuned (measured in
+``docs/milvus-lite-probe.md``). Filters are pushed down as a filter expression.
+
+The first stage asks Milvus for the ``depth`` best chunks by cosine and the ``depth`` best
+by BM25 (the first of which is the BM25 maximum, the fusion's normaliser), fetches the
+missing score of each from the stored vectors, and fuses exactly as the local store.
+
+Synchronising: on open, the collection is compared plan by plan with the loaded build
+(chunk ids per plan); the chunks of changed or removed plans are deleted by plan id and
+those of new or changed plans inserted. But BM25 weights depend on the whole corpus, so
+when the build's BM25 data changed (any plan added, changed or removed) every row is
+rewritten; only a reload of the same build is free. The collection records the
+embedding model; a collection built with another model is refused like a local index.
+
+What stays in the local build folder: documents, chunk texts, sentences and facts (a
+serve process needs the build folder, e.g. on a shared disk, besides Milvus).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .chunkstore import Allowed, FirstStage
+from .store import ModelMismatchError, PolicyIndex, PolicyIndexError
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "policyqa_chunks"
+SCHEMA_VERSION = "1"
+_INSERT_BATCH = 2000
+
+
+class MilvusStoreError(PolicyIndexError):
+    """Milvus cannot be reached or holds something policyqa cannot use; says what to do."""
+
+
+def _quoted(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+def filter_expression(allowed: Allowed) -> str:
+    """The Milvus filter expression for ``allowed`` ("" when everything is allowed)."""
+    parts = []
+    if allowed.doc_ids is not None:
+        parts.append(f"doc_id in {_quoted(allowed.doc_ids)}")
+    if allowed.years:
+        years = ", ".join(str(int(y)) for y in allowed.years)
+        parts.append(f"(year in [{years}] or about_year in [{years}])")
+    if not allowed.records:
+        parts.append('kind != "record"')
+    return " and ".join(parts)
+
+
+class MilvusChunkStore:
+    """The first stage of retrieval over a Milvus collection kept in step with ``index``.
+
+    Args:
+        uri: a local path (Milvus Lite) or ``http://host:port`` (a Milvus server).
+        index: the loaded build, synchronised into the collection (or later, with
+            :meth:`with_index`).
+        collection: the collection name (one per index folder).
+        ef: HNSW search breadth (at least the depth asked for).
+    """
+
+    name = "milvus"
+
+    def __init__(self, uri: str, index: PolicyIndex | None = None, collection: str = COLLECTION, ef: int = 256) -> None:
+        if not uri or not str(uri).strip():
+            raise MilvusStoreError("no Milvus URI: give a path (Milvus Lite) or http://host:19530")
+        # gRPC honours proxy variables even for Milvus Lite's loopback server.
+        no_proxy = [x for x in (os.environ.get("no_proxy"), "127.0.0.1,localhost") if x]
+        os.environ["no_proxy"] = os.environ["NO_PROXY"] = ",".join(no_proxy)
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as err:
+            raise MilvusStoreError(
+                "the Milvus store needs pymilvus (and milvus-lite for a local path): pip install 'policyqa[milvus]'"
+            ) from err
+        self.uri = str(uri)
+        self.index = index
+        self.collection = collection
+        self.ef = ef
+        local = "://" not in self.uri
+        if local:
+            Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client = MilvusClient(self.uri)
+        except Exception as err:  # pymilvus raises its own types; the message says what to check
+            raise MilvusStoreError(f"cannot open Milvus at {self.uri} ({type(err).__name__}: {err})") from err
+        self._rows: dict[str, int] = {}
+        if index is not None:
+            self._rows = index.row_of
+            self.synchronise()
+
+    def with_index(self, index: PolicyIndex) -> MilvusChunkStore:
+        """A store over ``index`` sharing this one's connection, synchronised first (a
+        reload: the engine being replaced keeps answering meanwhile)."""
+        store = copy.copy(self)
+        store.index, store._rows = index, index.row_of
+        store.synchronise()
+        return store
+
+    # -- schema and synchronisation
+
+    def _create(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=256)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=256)
+        schema.add_field("year", DataType.INT64)
+        schema.add_field("about_year", DataType.INT64)
+        schema.add_field("kind", DataType.VARCHAR, max_length=16)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.index.embedder_info.dim)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        params = MilvusClient.prepare_index_params()
+        # Milvus Lite reads index parameters only under a nested "params" key.
+        params.add_index(
+            "dense", index_type="HNSW", metric_type="IP", params={"params": {"M": 16, "efConstruction": 200}}
+        )
+        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+        self.client.create_collection(
+            self.collection, schema=schema, index_params=params, properties=self._identity()
+        )  # fmt: skip
+
+    def _identity(self) -> dict[str, str]:
+        info = self.index.embedder_info
+        return {"policyqa_schema": SCHEMA_VERSION, "embedder": info.key, "dim": str(info.dim)}
+
+    def _check_identity(self) -> None:
+        described = self.client.describe_collection(self.collection)
+        found = described.get("properties", {}) or {}
+        wanted = self._identity()
+        if found.get("policyqa_schema") != wanted["policyqa_schema"]:
+            raise MilvusStoreError(
+                f"the Milvus collection {self.collection} at {self.uri} was not made by this policyqa "
+                f"(schema {found.get('policyqa_schema')!r}); drop it or use another --milvus URI"
+            )
+        if found.get("embedder") != wanted["embedder"] or found.get("dim") != wanted["dim"]:
+            raise ModelMismatchError(
+                f"the Milvus collection {self.collection} at {self.uri} holds vectors of "
+                f"{found.get('embedder')} ({found.get('dim')}-d) but the index uses {wanted['embedder']} "
+                f"({wanted['dim']}-d); drop the collection (or use another --milvus URI) and open again"
+            )
+
+    def synchronise(self) -> dict[str, int]:
+        """Bring the collection in step with the loaded build, plan by plan; returns counts."""
+        if not self.client.has_collection(self.collection):
+            self._create()
+        self._check_identity()
+        self.client.load_collection(self.collection)
+        stored: dict[str, set[str]] = {}
+        for row in self._query_all(["id", "doc_id"]):
+            stored.setdefault(row["doc_id"], set()).add(row["id"])
+        wanted: dict[str, set[str]] = {}
+        for chunk in self.index.chunks:
+            wanted.setdefault(chunk.doc_id, set()).add(chunk.chunk_id)
+        lexical = self._lexical_fingerprint()
+        if self.client.describe_collection(self.collection).get("properties", {}).get("lexical") != lexical:
+            # BM25 weights depend on the whole corpus (idf, average length): when any plan
+            # changed, every passage's sparse vector is rewritten, not only the changed plans'.
+            stale, fresh = list(stored), list(wanted)
+        else:
+            stale = [d for d in stored if wanted.get(d) != stored[d]]
+            fresh = [d for d in wanted if stored.get(d) != wanted[d]]
+        for doc_id in stale:
+            self.client.delete(self.collection, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
+        if fresh:
+            self._insert(set(fresh))
+        if stale or fresh:
+            self.client.flush(self.collection)
+        self.client.alter_collection_properties(self.collection, properties={"lexical": lexical})
+        log.info("Milvus %s: %d plans removed or changed, %d inserted", self.uri, len(stale), len(fresh))
+        return {"removed": len(stale), "inserted": len(fresh)}
+
+    def _lexical_fingerprint(self) -> str:
+        """The checksums of the build's BM25 files (from its manifest), as one string."""
+        sums = self.index.manifest.get("checksums", {})
+        return hashlib.sha256(
+            "".join(f"{k}={v};" for k, v in sorted(sums.items()) if k.startswith("bm25/")).encode()
+        ).hexdigest()[:32]
+
+    def _query_all(self, fields: list[str]) -> list[dict]:
+        rows, offset = [], 0
+        while True:
+            batch = self.client.query(self.collection, filter="", output_fields=fields, limit=16384, offset=offset)
+            rows.extend(batch)
+            if len(batch) < 16384:
+                return rows
+            offset += len(batch)
+
+    def _insert(self, doc_ids: set[str]) -> None:
+        index = self.index
+        vectors = index.chunk_vectors
+        sparse = index.lexical.document_vectors()
+        batch = []
+        for row, chunk in enumerate(index.chunks):
+            if chunk.doc_id not in doc_ids:
+                continue
+            document = index.documents[chunk.doc_id]
+            batch.append({
+                "id": chunk.chunk_id,
+                "doc_id": chunk.doc_id,
+                "year": int(document.year or 0),
+                "about_year": int(chunk.about_year or 0),
+                "kind": chunk.kind.value if hasattr(chunk.kind, "value") else str(chunk.kind),
+                "dense": vectors[row].astype(np.float32).tolist(),
+                "sparse": sparse[row] or {0: 1e-9},
+            })  # fmt: skip
+            if len(batch) >= _INSERT_BATCH:
+                self.client.insert(self.collection, batch)
+                batch = []
+        if batch:
+            self.client.insert(self.collection, batch)
+
+    # -- the first stage
+
+    def first_stage(
+        self, vector: np.ndarray, lexical_query: str, weight: float, allowed: Allowed, depth: int
+    ) -> FirstStage:
+        expression = filter_expression(allowed)
+        dense_hits = self.client.search(
+            self.collection, data=[np.asarray(vector, np.float32).tolist()], anns_field="dense", limit=depth,
+            filter=expression, search_params={"metric_type": "IP", "params": {"ef": max(self.ef, depth)}},
+        )[0]  # fmt: skip
+        dense = {hit["id"]: float(hit["distance"]) for hit in dense_hits}
+        query = self.index.lexical.query_weights(lexical_query)
+        lexical: dict[str, float] = {}
+        if query:
+            lexical_hits = self.client.search(
+                self.collection, data=[query], anns_field="sparse", limit=depth, filter=expression,
+                search_params={"metric_type": "IP"},
+            )[0]  # fmt: skip
+            lexical = {hit["id"]: abs(float(hit["distance"])) for hit in lexical_hits}
+        top = max(lexical.values(), default=0.0)
+        ids = [i for i in dict.fromkeys([*dense, *lexical]) if i in self._rows]
+        missing = [i for i in ids if i not in dense or (query and i not in lexical)]
+        if missing:
+            # A chunk found by one search only: its other score from its stored vectors.
+            for row in self.client.get(self.collection, ids=missing, output_fields=["dense", "sparse"]):
+                dense.setdefault(row["id"], float(np.dot(np.asarray(row["dense"], np.float32), vector)))
+                weights = row["sparse"]
+                lexical.setdefault(row["id"], float(sum(weights.get(t, 0.0) * c for t, c in query.items())))
+        rows = np.array([self._rows[i] for i in ids], dtype=np.int64)
+        dense_scores = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
+        lexical_scores = np.array([lexical.get(i, 0.0) for i in ids], dtype=np.float32)
+        if len(rows) > depth:
+            fused = dense_scores + (weight * lexical_scores / top if top > 0 else 0.0)
+            keep = np.argpartition(-fused, depth - 1)[:depth]
+            rows, dense_scores, lexical_scores = rows[keep], dense_scores[keep], lexical_scores[keep]
+        return FirstStage(rows, dense_scores, lexical_scores, top)
+
+    def close(self) -> None:
+        """Close the client; for Milvus Lite, release the data folder for other processes."""
+        self.client.close()
+        if "://" not in self.uri:
+            try:
+                import milvus_lite
+
+                milvus_lite.server_manager_instance.release_server(self.uri)
+            except Exception:  # an older milvus-lite without the manager: nothing to release
+                log.debug("milvus-lite release not available", exc_info=True)
