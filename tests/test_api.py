@@ -30,7 +30,7 @@ def test_the_api_lists_named_endpoints_with_named_parameters(client):
     assert sorted(info["named_endpoints"]) == ["/ask", "/compare", "/docs", "/refs", "/search"]
     assert info["unnamed_endpoints"] == {}
     names = [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]]
-    assert names == ["question", "region", "year", "plan", "k", "previous"]
+    assert names == ["question", "region", "year", "plan", "k", "previous", "answerer"]
 
 
 def test_ask_returns_the_cli_json_contract(client):

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,40 @@ def test_ask_chinese_and_english_with_citation_cards(page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
     shot(page, "ask-narrow", full_page=False)
+
+
+def test_the_language_model_answer_streams_then_shows_checked(browser, built, embedder, tmp_path):
+    """With an endpoint configured, the Ask tab offers the checked model answer: its draft
+    streams in marked "checking…", then the checked answer replaces it, saying who wrote it."""
+    from tests.llm_server import ChatServer, Reply
+
+    settings, _ = built
+    right = "遂宁市2022年为1.82万名农村妇女开展两癌筛查。[1] 另外还将为5万名妇女开展乳腺癌筛查。"
+    with ChatServer() as chat:
+        chat.reply = lambda request: Reply(right, chunk_delay=0.15)
+        llm = replace(settings, llm_base_url=chat.url, llm_model="scripted", answerer="llm")
+        demo, url, _ = start_server(llm, embedder)
+        page = open_page(browser, url)
+        try:
+            expect(page.locator("#answerer")).to_contain_text("Language model, checked")
+            page.fill("#ask-input textarea", "遂宁2022年为多少农村妇女开展两癌筛查")
+            page.click("#ask-send")
+            expect(page.locator("#chat .pq-checking").last).to_be_visible()
+            expect(page.locator("#chat .pq-draft").last).to_contain_text("1.82万")
+            answer = page.locator("#chat .bot-row").last
+            expect(answer.locator(".pq-answerer")).to_contain_text("Written by the language model")
+            assert page.locator("#chat .pq-checking").count() == 0  # the draft is gone
+            text = answer.locator(".pq-answer").inner_text()
+            assert "1.82万" in text and "5万" not in text  # the uncited sentence was dropped …
+            expect(answer.locator(".pq-note")).to_contain_text("removed")  # … and the user told
+            shot(page, "ask-llm")
+            # Quoted answers stay one click away.
+            page.get_by_label("摘录 Quoted").check()
+            quoted = ask(page, "遂宁2022年为多少农村妇女开展两癌筛查")
+            assert quoted.locator(".pq-answerer").count() == 0 and quoted.locator(".pq-card").count() >= 1
+        finally:
+            page.context.close()
+            demo.close()
 
 
 def test_region_filter(page):

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from ..schema import Answer, Filters, Route, Status
+from ..text import cjk_ratio
 from .extractive import ExtractiveAnswerer
 from .filters import FilterDecision, FilterPolicy
+from .llm import LLMAnswerer
 from .outline import OutlineAnswerer
 from .question import Question, QuestionAnalyzer
 from .responsibility import ResponsibilityAnswerer
@@ -208,6 +210,15 @@ class Router:
         )  # fmt: skip
 
 
-def build_ask_chain(router: Router) -> Runnable:
-    """analyse → route and answer, as a LangChain runnable: :class:`AskRequest` in, Answer out."""
-    return RunnableLambda(router.prepare, name="analyse") | RunnableLambda(router.respond, name="answer")
+def build_ask_chain(router: Router, llm: LLMAnswerer | None = None) -> Runnable:
+    """analyse → route and answer (→ LLM rewrite, checked), as a LangChain runnable:
+    :class:`AskRequest` in, Answer out. With ``llm``, answered replies are rewritten by the
+    chat model and checked number by number (:mod:`assistant.ask.llm`)."""
+    chain = RunnableLambda(router.prepare, name="analyse") | RunnableLambda(router.respond, name="answer")
+    if llm is None:
+        return chain
+
+    def rewrite(answer: Answer) -> Answer:
+        return llm.rewrite(answer, "zh" if cjk_ratio(answer.query) >= 0.5 else "en")
+
+    return chain | RunnableLambda(rewrite, name="llm answer")

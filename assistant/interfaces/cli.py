@@ -189,6 +189,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         model=args.model,
         milvus_uri=getattr(args, "milvus", None),
         top_k=getattr(args, "k", None),
+        answerer=getattr(args, "answerer", None),
+        llm_base_url=getattr(args, "llm_base_url", None),
+        llm_model=getattr(args, "llm_model", None),
     )
 
 
@@ -660,6 +663,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    answering = argparse.ArgumentParser(add_help=False)
+    answering.add_argument(
+        "--answerer",
+        choices=["extractive", "llm"],
+        help="extractive (default: quoted sentences, offline) or llm (a chat model rewrites them; every "
+        "figure and citation is checked before it is shown); POLICYQA_ANSWERER",
+    )
+    answering.add_argument(
+        "--llm-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
+    )
+    answering.add_argument("--llm-model", metavar="NAME", help="the model's name at that endpoint, e.g. qwen2.5:7b")
     filters = argparse.ArgumentParser(add_help=False)
     filters.add_argument(
         "--region", action="append", help="only plans of this region or inside it (江苏, Zhejiang); repeatable"
@@ -708,7 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "ask",
-        parents=[common, filters, query],
+        parents=[common, filters, query, answering],
         help="a cited answer to a question",
         description="Answer with sentences quoted from the plans, each cited [n], "
         "or say that the plans do not clearly answer.",
@@ -718,7 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "eval",
-        parents=[common],
+        parents=[common, answering],
         help="score the system on a gold question set",
         description="Retrieval and answer metrics on a gold file (JSON Lines); "
         "thresholds make it a regression gate (exit 1 when missed).",
@@ -817,7 +831,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "serve",
-        parents=[common],
+        parents=[common, answering],
         help="the staff chat page (Gradio)",
         description="Start the chat page on the bundled corpus: ask, compare, references, "
         "documents (with upload) and evaluation. Builds the index first if missing.",

@@ -45,7 +45,14 @@ class PolicyQAApi:
         self.qa = qa
 
     def ask(
-        self, question: str, region: str = "", year: int = 0, plan: str = "", k: int = 5, previous: str = ""
+        self,
+        question: str,
+        region: str = "",
+        year: int = 0,
+        plan: str = "",
+        k: int = 5,
+        previous: str = "",
+        answerer: str = "",
     ) -> dict[str, Any]:
         """A cited answer, as `policyqa ask --json`: status (answered, near_miss, abstained,
         conflict, unavailable), answer, confidence, citations (with glosses) and hits.
@@ -57,12 +64,18 @@ class PolicyQAApi:
             plan: only these plans (comma-separated doc ids).
             k: passages retrieved (1–30).
             previous: the previous question of the conversation, for follow-ups ("那常州呢？").
+            answerer: "extractive" or "llm" (a chat model's answer, checked; needs an endpoint
+                configured on the server); empty: the server's default.
         """
         if not 1 <= int(k) <= 30:
             raise gr.Error(f"k must be between 1 and 30 (got {k})", print_exception=False)
+        if answerer not in ("", "extractive", "llm"):
+            raise gr.Error(f"answerer must be extractive or llm (got {answerer!r})", print_exception=False)
         try:
-            answer = self.qa.ask(_question(question), _filters(region, year, plan), int(k), previous or None)
-        except QuestionError as err:
+            answer = self.qa.ask(
+                _question(question), _filters(region, year, plan), int(k), previous or None, answerer or None
+            )
+        except (QuestionError, ValueError) as err:
             raise gr.Error(str(err), print_exception=False) from None
         return answer.to_json()
 

@@ -33,7 +33,7 @@ from ...corpus.ingest import ACCEPTED_SUFFIXES
 from ...pipeline import PolicyQA
 from ..accounts import Accounts, AccountsError, is_loopback
 from .api import PolicyQAApi, register
-from .handlers import DEFAULT_GOLD, PICK_PLAN, App
+from .handlers import DEFAULT_GOLD, EXTRACTIVE_CHOICE, LLM_CHOICE, PICK_PLAN, App
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +199,18 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                         plans = gr.Dropdown(
                             choices=app.plan_choices(), multiselect=True, label="计划 Plan", elem_id="filter-plan"
                         )
+                        llm_ready = qa.engine.llm is not None
+                        answerer = gr.Radio(
+                            choices=[EXTRACTIVE_CHOICE, LLM_CHOICE],
+                            value=LLM_CHOICE if llm_ready and qa.settings.answerer == "llm" else EXTRACTIVE_CHOICE,
+                            label="回答方式 Answers",
+                            info=f"模型 model: {qa.settings.llm_model}（每个数字和出处均经核对 every figure and "
+                            "citation is checked）"
+                            if llm_ready
+                            else None,
+                            visible=llm_ready,  # no endpoint configured: quoted answers only
+                            elem_id="answerer",
+                        )
                         applied = gr.Markdown("**筛选 Applied:** —", elem_id="applied")
                         copy_box = gr.Textbox(
                             label="复制答案（含出处） Copy answer with citations",
@@ -210,7 +222,7 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                         )
                         clear = gr.ClearButton([chatbot, copy_box, message], value="清空对话 Clear chat")
                 last_question = gr.State("")  # the conversation's previous question, for follow-ups
-                ask_inputs = [message, chatbot, regions, years, plans, last_question]
+                ask_inputs = [message, chatbot, regions, years, plans, last_question, answerer]
                 ask_outputs = [chatbot, message, copy_box, applied, last_question]
                 send.click(app.ask, ask_inputs, ask_outputs, **ui_event("1"))
                 message.submit(app.ask, ask_inputs, ask_outputs, **ui_event("2"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,8 @@ from ...ask.question import QuestionError
 from ...corpus import CorpusError, set_provenance, update_manifest
 from ...corpus.ingest import ingest_upload
 from ...pipeline import PolicyQA
-from ...schema import Document, Filters
-from ...text import clean_text
+from ...schema import Answer, Document, Filters
+from ...text import cjk_ratio, clean_text
 from ..accounts import Accounts, AccountsError, AuditLog, local_user
 from ..evaluation import GoldFileError, load_gold, run_gold, write_report
 from .render import (
@@ -28,6 +30,7 @@ from .render import (
     _marked,
     answer_html,
     answer_plain,
+    checking_html,
     context_html,
     describe_filters,
     esc,
@@ -57,6 +60,9 @@ PICK_PLAN = (
 )
 
 
+# The answerer choices of the Ask tab (the LLM one only when an endpoint is configured).
+EXTRACTIVE_CHOICE = "摘录 Quoted"
+LLM_CHOICE = "模型（逐句核对）Language model, checked"
 EDITORS_ONLY = (
     "只有编辑可以修改文件库 Only editors can change the plans (upload, correct, confirm, delete); "
     "ask an administrator for the editor role."
@@ -176,18 +182,22 @@ class App:
         years: list[Any] | None,
         plans: list[str] | None,
         previous: str | None = None,
-    ) -> tuple[list[dict], str, str, str, str]:
-        """Chat turn: (history + question + answer card HTML, cleared input, plain-text copy,
-        applied filters, the question as understood — the next turn's ``previous``).
+        answerer: str | None = None,
+    ) -> Iterator[tuple[list[dict], str, str, str, str]]:
+        """Chat turn, streamed: (history + question + answer card HTML, cleared input,
+        plain-text copy, applied filters, the question as understood — the next turn's
+        ``previous``).
 
         A follow-up that names only a new region or year ("那常州呢？") asks the previous
-        question's topic there; the answer says what it took over.
+        question's topic there; the answer says what it took over. With the LLM answerer
+        the model's text streams in marked "checking…", and the checked answer replaces it.
         """
         history = list(history or [])
         question = clean_text(message or "")
         if not question:
             gr.Warning("请输入问题 Please type a question")
-            return history, "", gr.skip(), gr.skip(), gr.skip()
+            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            return
         filters = Filters(
             regions=[str(r) for r in regions or []],
             years=[int(y) for y in years or []],
@@ -195,20 +205,58 @@ class App:
         )
         started = time.perf_counter()
         try:
-            answer = self.qa.ask(question, filters if filters else None, previous=previous or None)
+            answer = self.qa.ask(
+                question, filters if filters else None, previous=previous or None, answerer="extractive"
+            )
         except QuestionError as err:  # a long paste stays in the box to be shortened
             gr.Warning(f"{err}")
-            return history, message, gr.skip(), gr.skip(), gr.skip()
+            yield history, message, gr.skip(), gr.skip(), gr.skip()
+            return
+        history.append({"role": "user", "content": question})
+        llm = self.qa.engine.llm
+        if answerer == LLM_CHOICE and llm is not None:
+            for draft in self._rewrite(llm, answer):
+                if isinstance(draft, str):
+                    yield (
+                        [*history, {"role": "assistant", "content": checking_html(draft)}],
+                        "",
+                        gr.skip(),
+                        gr.skip(),
+                        gr.skip(),
+                    )
+                else:
+                    answer = draft
         log.info(
             "asked %r in %.0f ms (abstained=%s)", question, 1000 * (time.perf_counter() - started), answer.abstained
         )
-        history += [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": answer_html(answer, self.qa.index)},
-        ]
+        history.append({"role": "assistant", "content": answer_html(answer, self.qa.index)})
         applied = describe_filters(answer)
         applied_md = f"**筛选 Applied:** {applied}" if applied else "**筛选 Applied:** 无 none (all plans)"
-        return history, "", answer_plain(answer), applied_md, answer.query
+        yield history, "", answer_plain(answer), applied_md, answer.query
+
+    @staticmethod
+    def _rewrite(llm, answer: Answer) -> Iterator[str | Answer]:
+        """The model's draft as it grows (strings, at most ten a second), then the checked Answer."""
+        pieces: queue.Queue[str | None] = queue.Queue()
+        result: dict[str, Answer] = {}
+        language = "zh" if cjk_ratio(answer.query) >= 0.5 else "en"
+
+        def work() -> None:
+            try:
+                result["answer"] = llm.rewrite(answer, language, on_token=pieces.put)
+            except Exception:  # never an exception in the page: the quoted answer stands
+                log.exception("LLM rewrite failed")
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        draft, shown = "", 0.0
+        while (piece := pieces.get()) is not None:
+            draft += piece
+            if time.monotonic() - shown > 0.1:
+                shown = time.monotonic()
+                yield draft
+        yield result.get("answer", answer)
 
     # -- compare
 

@@ -189,8 +189,14 @@ def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
         )
     else:
         parts.append(f'<div class="pq-answer">{_answer_text_html(answer.answer)}</div>')
+    for note in answer.notes:
+        if note and note not in answer.answer:  # notes the text does not already carry
+            parts.append(f'<div class="pq-note">{esc(note)}</div>')
     if answer.confidence is not None and status == "answered":
         parts.append(f'<div class="pq-confidence">置信度 confidence {answer.confidence:.0%}</div>')
+    answered_by = answerer_line(answer)
+    if answered_by:
+        parts.append(f'<div class="pq-answerer">{esc(answered_by)}</div>')
     applied = describe_filters(answer)
     if applied:
         parts.append(f'<div class="pq-applied">筛选 applied: <b>{esc(applied)}</b></div>')
@@ -210,6 +216,33 @@ def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
         parts.append(f'<div class="pq-cards">{cards}</div>')
     parts.append(copy_button(answer_plain(answer)))  # every answer can be copied, not only the last
     return "".join(parts)
+
+
+def answerer_line(answer: Answer) -> str:
+    """Which answerer wrote the reply, and what the checks of a model's answer found ("" when
+    the extractive answerer was the only one asked)."""
+    grounding = answer.checks.get("grounding")
+    if not grounding:
+        return ""
+    if answer.checks.get("answerer") == "llm":
+        problems = len(grounding.get("violations", []))
+        checks = len(grounding.get("checks", []))
+        return (
+            f"回答方式：模型，已逐句核对 Written by the language model ({grounding.get('model', '')}), "
+            f"checked: {checks} checks, {problems} problem(s) removed"
+        )
+    if grounding.get("ran") or grounding.get("error"):
+        return "回答方式：摘录（模型答案未采用）Quoted answer (the model's answer was not used)"
+    return "回答方式：摘录 Quoted answer"
+
+
+def checking_html(draft: str) -> str:
+    """The chat message while a model's answer streams in: the draft, marked as being checked."""
+    body = esc(draft).replace("\n", "<br>")
+    return (
+        '<div class="pq-checking">核对中… checking the model\'s answer against the plans…</div>'
+        f'<div class="pq-draft">{body}</div>'
+    )
 
 
 def citation_line(n: int, region: str, year: Any, title: str, section: list[str], quote: str, caution: str = "") -> str:
