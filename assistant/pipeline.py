@@ -131,6 +131,11 @@ class PolicyQA:
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True) -> PolicyQA:
         settings = settings or Settings.from_env()
+        if settings.milvus_uri and not PolicyIndex.exists(settings.index_dir):
+            # A serve process without a local build: take the one published in Milvus.
+            from .index.milvus import MilvusChunkStore
+
+            MilvusChunkStore(settings.milvus_uri).fetch(settings.index_dir)
         if not PolicyIndex.exists(settings.index_dir) and not Path(settings.corpus_dir).is_dir():
             # Started outside a project folder: say where we looked, create nothing.
             raise CorpusError(

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.index import ModelMismatchError
 from assistant.index.chunkstore import Allowed
-from assistant.index.milvus import MilvusChunkStore, filter_expression
+from assistant.index.milvus import MilvusChunkStore, MilvusStoreError, filter_expression
 from assistant.interfaces.cli import main
 from assistant.pipeline import PolicyQA
 from assistant.schema import Filters
@@ -91,6 +91,34 @@ def test_plans_are_synchronised_one_by_one(workspace, embedder, tmp_path):
         ]
     answer = qa.ask("开封2022年要建多少个社区卫生服务站")
     assert answer.status.value == "unavailable"
+    store.close()
+
+
+def test_a_process_without_the_build_folder_runs_from_milvus(workspace, embedder, tmp_path):
+    """The writer publishes its build; a reader with an empty index folder and no corpus
+    fetches it from Milvus (checked against the build's checksums) and answers alike."""
+    uri = str(tmp_path / "shared.db")
+    writer = PolicyQA(replace(workspace, milvus_uri=uri), embedder)
+    writer.reload()
+    reader_settings = replace(
+        workspace, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "reader", milvus_uri=uri
+    )
+    reader = PolicyQA.open(reader_settings, build_if_missing=False, progress=False)
+    assert reader.index.path.name == writer.index.path.name
+    assert not (tmp_path / "no-corpus").exists()
+    for question in _questions("gold.jsonl")[:20]:
+        assert reader.ask(question).answer == writer.ask(question).answer
+    # A published build that arrives damaged is refused, not served.
+    store = reader.searcher.store
+    row = store.client.query(
+        "policyqa_files",
+        filter='path == "chunks.jsonl"',
+        output_fields=["id", "build", "path", "part", "data", "dummy"],
+        limit=1,
+    )[0]
+    store.client.upsert("policyqa_files", [{**row, "data": row["data"][:-8] + "AAAAAAAA"}])
+    with pytest.raises(MilvusStoreError, match="is damaged"):
+        store.fetch(tmp_path / "second-reader")
     store.close()
 
 

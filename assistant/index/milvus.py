@@ -23,27 +23,34 @@ when the build's BM25 data changed (any plan added, changed or removed) every ro
 rewritten; only a reload of the same build is free. The collection records the
 embedding model; a collection built with another model is refused like a local index.
 
-What stays in the local build folder: documents, chunk texts, sentences and facts (a
-serve process needs the build folder, e.g. on a shared disk, besides Milvus).
+The whole build folder (documents, chunk texts, sentences, facts, BM25) is also published
+to a second collection, ``policyqa_files``, in parts checked against the build's checksums:
+a serve process on another machine with ``--milvus http://…`` and an empty ``--index``
+folder fetches it from there (:meth:`MilvusChunkStore.fetch`) and needs no shared disk. A
+new build is seen by such a process when it restarts.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from .chunkstore import Allowed, FirstStage
-from .store import ModelMismatchError, PolicyIndex, PolicyIndexError
+from .store import ModelMismatchError, PolicyIndex, PolicyIndexError, verify_build
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "policyqa_chunks"
+FILES = "policyqa_files"  # the live build folder, for serve processes without a local copy
+_FILE_PART = 60_000  # base64 characters per row (a VARCHAR holds at most 65,535)
 SCHEMA_VERSION = "1"
 _INSERT_BATCH = 2000
 
@@ -188,6 +195,7 @@ class MilvusChunkStore:
         if stale or fresh:
             self.client.flush(self.collection)
         self.client.alter_collection_properties(self.collection, properties={"lexical": lexical})
+        self.publish()
         log.info("Milvus %s: %d plans removed or changed, %d inserted", self.uri, len(stale), len(fresh))
         return {"removed": len(stale), "inserted": len(fresh)}
 
@@ -267,6 +275,96 @@ class MilvusChunkStore:
             keep = np.argpartition(-fused, depth - 1)[:depth]
             rows, dense_scores, lexical_scores = rows[keep], dense_scores[keep], lexical_scores[keep]
         return FirstStage(rows, dense_scores, lexical_scores, top)
+
+    # -- the build folder, shared through Milvus
+
+    def _files_collection(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        if self.client.has_collection(FILES):
+            self.client.load_collection(FILES)
+            return
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=600)
+        schema.add_field("build", DataType.VARCHAR, max_length=128)
+        schema.add_field("path", DataType.VARCHAR, max_length=512)
+        schema.add_field("part", DataType.INT64)
+        schema.add_field("data", DataType.VARCHAR, max_length=65535)
+        schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
+        params = MilvusClient.prepare_index_params()
+        params.add_index("dummy", index_type="FLAT", metric_type="L2")
+        self.client.create_collection(FILES, schema=schema, index_params=params)
+        self.client.load_collection(FILES)
+
+    def _published(self) -> str:
+        return (self.client.describe_collection(FILES).get("properties", {}) or {}).get("build", "")
+
+    def publish(self) -> bool:
+        """Store the live build folder (documents, chunks, sentences, facts, BM25) in Milvus,
+        so that a serve process on another machine can run from Milvus alone (:meth:`fetch`).
+        Returns False when that build is already there."""
+        build = self.index.path
+        self._files_collection()
+        if self._published() == build.name:
+            return False
+        rows = []
+        for path in sorted(p for p in build.rglob("*") if p.is_file()):
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            name = path.relative_to(build).as_posix()
+            for part, low in enumerate(range(0, max(len(data), 1), _FILE_PART)):
+                rows.append({
+                    "id": f"{build.name}/{name}#{part}", "build": build.name, "path": name, "part": part,
+                    "data": data[low : low + _FILE_PART], "dummy": [0.0, 0.0],
+                })  # fmt: skip
+        for low in range(0, len(rows), 64):
+            self.client.insert(FILES, rows[low : low + 64])
+        self.client.delete(FILES, filter=f"build != {json.dumps(build.name)}")
+        self.client.flush(FILES)
+        self.client.alter_collection_properties(FILES, properties={"build": build.name})
+        log.info("Milvus %s: build %s published (%d parts)", self.uri, build.name, len(rows))
+        return True
+
+    def fetch(self, index_dir: Path) -> str | None:
+        """Copy the build published in Milvus into ``index_dir`` (checked against its
+        checksums) and make it live there; returns its name, or None when none is published."""
+        self._files_collection()
+        name = self._published()
+        if not name:
+            return None
+        index_dir = Path(index_dir)
+        target = index_dir / name
+        if not (target.is_dir() and not verify_build(target)):
+            parts: dict[str, dict[int, str]] = {}
+            offset = 0
+            while True:
+                batch = self.client.query(
+                    FILES, filter=f"build == {json.dumps(name)}", output_fields=["path", "part", "data"],
+                    limit=1024, offset=offset,
+                )  # fmt: skip
+                for row in batch:
+                    parts.setdefault(row["path"], {})[int(row["part"])] = row["data"]
+                if len(batch) < 1024:
+                    break
+                offset += len(batch)
+            staging = index_dir / f".tmp-{name}"
+            shutil.rmtree(staging, ignore_errors=True)
+            for path, pieces in parts.items():
+                out = staging / path
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(base64.b64decode("".join(pieces[i] for i in sorted(pieces))))
+            problems = verify_build(staging)
+            if problems:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise MilvusStoreError(
+                    f"the build {name} in Milvus at {self.uri} is damaged: {'; '.join(problems[:3])}"
+                )
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
+        pointer = index_dir / f".CURRENT-{name}"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, index_dir / "CURRENT")
+        log.info("Milvus %s: build %s fetched into %s", self.uri, name, index_dir)
+        return name
 
     def close(self) -> None:
         """Close the client; for Milvus Lite, release the data folder for other processes."""
