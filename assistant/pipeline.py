@@ -131,11 +131,13 @@ class PolicyQA:
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True) -> PolicyQA:
         settings = settings or Settings.from_env()
+        milvus = None
         if settings.milvus_uri and not PolicyIndex.exists(settings.index_dir):
             # A serve process without a local build: take the one published in Milvus.
             from .index.milvus import MilvusChunkStore
 
-            MilvusChunkStore(settings.milvus_uri).fetch(settings.index_dir)
+            milvus = MilvusChunkStore(settings.milvus_uri)
+            milvus.fetch(settings.index_dir)
         if not PolicyIndex.exists(settings.index_dir) and not Path(settings.corpus_dir).is_dir():
             # Started outside a project folder: say where we looked, create nothing.
             raise CorpusError(
@@ -144,6 +146,7 @@ class PolicyQA:
                 "or give --corpus DIR and --index DIR (or POLICYQA_CORPUS_DIR / POLICYQA_INDEX_DIR)"
             )
         qa = cls(settings, load_embedder(settings.model, settings.query_threads, settings.build_threads))
+        qa._milvus = milvus  # the connection that fetched the build serves the queries too
         if not PolicyIndex.exists(settings.index_dir):
             if not build_if_missing:
                 PolicyIndex.load(settings.index_dir)  # raises IndexMissingError with the fix

@@ -80,6 +80,14 @@ class Document:
     confirmed: bool = True
     same_scope: list[str] = field(default_factory=list)
 
+    def region_names(self) -> set[str]:
+        """Every name a region filter may use for this plan: each region of its chain in full
+        and short form (江苏省, 江苏), and its English name in lower case."""
+        names = {n for r in self.region_chain for n in (r, short_name(r))}
+        if self.region_en:
+            names.add(self.region_en.lower())
+        return names
+
     def cautions(self) -> list[str]:
         """What a reader must know before trusting a quote from this plan (bilingual), or []."""
         out = []
@@ -177,9 +185,7 @@ class Filters:
         if self.levels and document.level not in self.levels:
             return False
         if self.regions:
-            names = {n for r in document.region_chain for n in (r, short_name(r))}
-            if document.region_en:
-                names.add(document.region_en.lower())
+            names = document.region_names()
             if not any(r in names or r.lower() in names for r in self.regions):
                 return False
         return True

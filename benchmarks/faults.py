@@ -48,7 +48,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import free_port, gold_questions, percentile, prepare, wait_http
+from load import gold_questions, percentile, prepare, serving, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("faults")
@@ -331,44 +331,29 @@ def main() -> int:
         users_file = tmp / "users.json"
         for account, role in ((EDITOR, "editor"), (READER, "reader"), (ABUSER, "editor")):
             add_account(users_file, index, *account, role)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "POLICYQA_USERS_FILE": str(users_file)}
-        command = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--corpus", str(corpus), "--index", str(index)]  # fmt: skip
         upload_plan = tmp / Path(args.upload).name
         shutil.copy(args.upload, upload_plan)
-        with open(tmp / "serve.log", "w+", encoding="utf-8") as server_log:
-            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
-            try:
-                wait_http(url, time.monotonic() + 180, proc)
-                editor, reader = client(url, EDITOR), client(url, READER)
-                results = {
-                    "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores"
-                }
-                results["doors"] = check_doors(url, reader, tmp)
-                log.info("doors: %s", results["doors"])
-                results["reindex_under_load"] = reindex_under_load(
-                    url, questions, editor, args.users, args.seconds, upload_plan
-                )
-                log.info("reindex under load: %s", results["reindex_under_load"])
-                results["abuse"] = abuse(url, questions, args.others, args.abuse_seconds, args.rounds, tmp)
-                results["plant"] = plant(url, editor, tmp)
-                audit = (index / "audit.jsonl").read_text(encoding="utf-8").splitlines()
-                results["audit_entries"] = [
-                    json.loads(line)["action"] + " by " + json.loads(line)["user"] for line in audit
-                ]
-                leftovers = [p.name for p in Path(tempfile.gettempdir()).glob("gradio/**/bomb.docx")]
-                results["upload_temp_leftovers"] = leftovers
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                server_log.seek(0)
-                output = server_log.read()
-                Path(args.out).with_suffix(".serve.log").write_text(output, encoding="utf-8")
+        with serving(corpus, index, tmp / "serve.log", {"POLICYQA_USERS_FILE": str(users_file)}) as served:
+            url = served.url
+            wait_http(url, time.monotonic() + 180, served.proc)
+            editor, reader = client(url, EDITOR), client(url, READER)
+            results = {"machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores"}
+            results["doors"] = check_doors(url, reader, tmp)
+            log.info("doors: %s", results["doors"])
+            results["reindex_under_load"] = reindex_under_load(
+                url, questions, editor, args.users, args.seconds, upload_plan
+            )
+            log.info("reindex under load: %s", results["reindex_under_load"])
+            results["abuse"] = abuse(url, questions, args.others, args.abuse_seconds, args.rounds, tmp)
+            results["plant"] = plant(url, editor, tmp)
+            audit = (index / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+            results["audit_entries"] = [
+                json.loads(line)["action"] + " by " + json.loads(line)["user"] for line in audit
+            ]
+            leftovers = [p.name for p in Path(tempfile.gettempdir()).glob("gradio/**/bomb.docx")]
+            results["upload_temp_leftovers"] = leftovers
+        output = served.output
+        Path(args.out).with_suffix(".serve.log").write_text(output, encoding="utf-8")
         results["server_tracebacks"] = output.count("Traceback")
         if results["server_tracebacks"]:
             log.warning("server output:\n%s", output[-3000:])

@@ -34,6 +34,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +79,43 @@ def prepare(workdir: Path, corpus: Path, index: Path | None) -> tuple[Path, Path
     )  # fmt: skip
     log.info("index ready in %.1f s (not part of the start-up time)", time.perf_counter() - started)
     return workdir / "corpus", workdir / "index"
+
+
+@dataclass
+class Served:
+    """A running ``policyqa serve``: its process, URL, start time and (after it stops) its output."""
+
+    proc: subprocess.Popen
+    url: str
+    started: float
+    output: str = ""
+
+
+@contextmanager
+def serving(corpus: Path, index: Path, log_path: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``policyqa serve`` over ``corpus`` and ``index`` on a free 127.0.0.1 port, stopped on exit.
+
+    Its output goes to ``log_path`` (a full pipe would block the server) and is kept in
+    ``Served.output`` once it has stopped. ``env`` adds environment variables.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--corpus", str(corpus), "--index", str(index)]  # fmt: skip
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
+    with open(log_path, "w+", encoding="utf-8") as server_log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        served = Served(proc, f"http://127.0.0.1:{port}/", started)
+        try:
+            yield served
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            server_log.seek(0)
+            served.output = server_log.read()
 
 
 def wait_http(url: str, deadline: float, proc: subprocess.Popen) -> None:
@@ -175,28 +215,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="policyqa-load-") as tmp:
         corpus, index = prepare(Path(tmp), Path(args.corpus), Path(args.index) if args.index else None)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/"
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--corpus", str(corpus), "--index", str(index)]  # fmt: skip
         deadline = time.monotonic() + args.time_limit
-        # Server output goes to a file: a full pipe would block the server.
-        with open(Path(tmp) / "serve.log", "w+", encoding="utf-8") as server_log:
-            started = time.perf_counter()
-            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
-            try:
-                results = measure(proc, url, questions, args, started, deadline)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                server_log.seek(0)
-                output = server_log.read()
-                if "Traceback" in output:
-                    log.warning("server output:\n%s", output[-3000:])
+        with serving(corpus, index, Path(tmp) / "serve.log") as served:
+            results = measure(served.proc, served.url, questions, args, served.started, deadline)
+        if "Traceback" in served.output:
+            log.warning("server output:\n%s", served.output[-3000:])
 
     Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(results, ensure_ascii=False, indent=1))

@@ -47,7 +47,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from load import percentile  # noqa: E402
+
+from assistant.ask import AskRequest  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.corpus.regions import Gazetteer  # noqa: E402
 from assistant.index import PolicyIndex, load_embedder  # noqa: E402
@@ -73,13 +77,6 @@ def rss_mb(field: str = "VmRSS") -> float:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class MemoTokenizer(ChineseTokenizer):
@@ -243,8 +240,7 @@ def measure(index_dir: Path, embedder, asked: list[str], k: int, store: str) -> 
     gc.collect()
     after, after_anon = rss_mb(), rss_mb("RssAnon")
     engine = qa.engine
-    routed = [engine.router.prepare(__import__("assistant.ask", fromlist=["AskRequest"]).AskRequest(q, None, k))
-              for q in asked]  # fmt: skip
+    routed = [engine.router.prepare(AskRequest(q, None, k)) for q in asked]
 
     def run(filtered: bool) -> list[float]:
         times = []

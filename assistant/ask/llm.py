@@ -27,6 +27,7 @@ from typing import Any
 
 from ..config import Settings
 from ..schema import Answer, Status
+from ..text import cjk_ratio
 from .grounding import Passage, check_answer, says_not_answered
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,13 @@ class LLMAnswerer:
         )
         return [("system", system), ("user", user)]
 
-    def rewrite(self, answer: Answer, language: str, on_token: Callable[[str], None] | None = None) -> Answer:
+    def rewrite(
+        self, answer: Answer, language: str | None = None, on_token: Callable[[str], None] | None = None
+    ) -> Answer:
         """The checked LLM answer for an extractive ``answer`` (or that answer, with a notice).
+
+        ``language`` ("zh" or "en") is the answer's; by default the question's (mostly Chinese
+        characters or not).
 
         Only answered replies with citations are rewritten: an abstention, a near miss, a
         conflict or a missing plan is already the honest reply. ``on_token`` receives the
@@ -133,6 +139,7 @@ class LLMAnswerer:
         """
         if answer.status is not Status.ANSWERED or not answer.citations:
             return self._mark(answer, {"ran": False, "why": f"the extractive reply is {answer.status.value}"})
+        language = language or ("zh" if cjk_ratio(answer.query) >= 0.5 else "en")
         try:
             text = self._generate(self.messages(answer, language), on_token)
         except LLMError as err:
@@ -190,9 +197,7 @@ class LLMAnswerer:
 
     @staticmethod
     def _mark(answer: Answer, grounding: dict[str, Any], notice: str = "") -> Answer:
+        """The extractive ``answer`` as shown, with what the LLM step did and a notice."""
         notes = [*answer.notes, notice] if notice else list(answer.notes)
-        checks = {**answer.checks, "answerer": "extractive" if not grounding.get("ran") else "llm"}
-        checks["grounding"] = grounding
-        if grounding.get("fallback"):
-            checks["answerer"] = "extractive (llm fallback)"
-        return replace(answer, notes=notes, checks=checks)
+        answerer = "extractive (llm fallback)" if grounding.get("fallback") else "extractive"
+        return replace(answer, notes=notes, checks={**answer.checks, "answerer": answerer, "grounding": grounding})

@@ -27,7 +27,7 @@ from pydantic import ConfigDict
 from ..config import Settings
 from ..index import Embedder, PolicyIndex
 from ..index.chunkstore import Allowed, ChunkStore, LocalChunkStore
-from ..schema import Filters, Hit, short_name
+from ..schema import Filters, Hit
 from ..text import cjk_ratio
 from .question import Question
 
@@ -87,10 +87,7 @@ class HybridSearcher:
             document = index.documents[doc_id]
             for key in {doc_id, document.source}:
                 self._docs_by_id.setdefault(key, []).append(i)
-            names = {n for r in document.region_chain for n in (r, short_name(r))}
-            if document.region_en:
-                names.add(document.region_en.lower())
-            for name in names:
+            for name in document.region_names():
                 self._docs_named.setdefault(name, []).append(i)
         self._about_year = np.fromiter((c.about_year or 0 for c in chunks), dtype=np.int64, count=len(chunks))
         # The publisher's record chunks answer only questions about the record (文号,

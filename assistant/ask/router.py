@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from ..schema import Answer, Filters, Route, Status
-from ..text import cjk_ratio
 from .extractive import ExtractiveAnswerer
 from .filters import FilterDecision, FilterPolicy
 from .llm import LLMAnswerer
@@ -215,10 +214,4 @@ def build_ask_chain(router: Router, llm: LLMAnswerer | None = None) -> Runnable:
     :class:`AskRequest` in, Answer out. With ``llm``, answered replies are rewritten by the
     chat model and checked number by number (:mod:`assistant.ask.llm`)."""
     chain = RunnableLambda(router.prepare, name="analyse") | RunnableLambda(router.respond, name="answer")
-    if llm is None:
-        return chain
-
-    def rewrite(answer: Answer) -> Answer:
-        return llm.rewrite(answer, "zh" if cjk_ratio(answer.query) >= 0.5 else "en")
-
-    return chain | RunnableLambda(rewrite, name="llm answer")
+    return chain if llm is None else chain | RunnableLambda(llm.rewrite, name="llm answer")

@@ -50,6 +50,14 @@ class FirstStage:
     lexical: np.ndarray
     lexical_top: float
 
+    def best(self, weight: float, depth: int) -> FirstStage:
+        """The ``depth`` best of these by ``cosine + weight · bm25 / lexical_top`` (all when no more)."""
+        if len(self.rows) <= depth:
+            return self
+        fused = self.dense + (weight * self.lexical / self.lexical_top if self.lexical_top > 0 else 0.0)
+        keep = np.argpartition(-fused, depth - 1)[:depth]
+        return FirstStage(self.rows[keep], self.dense[keep], self.lexical[keep], self.lexical_top)
+
 
 class ChunkStore(Protocol):
     """The first retrieval stage over one loaded index."""
@@ -84,8 +92,4 @@ class LocalChunkStore:
             dense = (matrix[rows] @ vector).astype(np.float32)
         lexical = self.index.lexical.scores(lexical_query)[rows]
         top = float(lexical.max()) if len(lexical) else 0.0
-        if len(rows) > depth:
-            fused = dense + (weight * lexical / top if top > 0 else 0.0)
-            keep = np.argpartition(-fused, depth - 1)[:depth]
-            rows, dense, lexical = rows[keep], dense[keep], lexical[keep]
-        return FirstStage(rows, dense, lexical, top)
+        return FirstStage(rows, dense, lexical, top).best(weight, depth)

@@ -270,11 +270,7 @@ class MilvusChunkStore:
         rows = np.array([self._rows[i] for i in ids], dtype=np.int64)
         dense_scores = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
         lexical_scores = np.array([lexical.get(i, 0.0) for i in ids], dtype=np.float32)
-        if len(rows) > depth:
-            fused = dense_scores + (weight * lexical_scores / top if top > 0 else 0.0)
-            keep = np.argpartition(-fused, depth - 1)[:depth]
-            rows, dense_scores, lexical_scores = rows[keep], dense_scores[keep], lexical_scores[keep]
-        return FirstStage(rows, dense_scores, lexical_scores, top)
+        return FirstStage(rows, dense_scores, lexical_scores, top).best(weight, depth)
 
     # -- the build folder, shared through Milvus
 

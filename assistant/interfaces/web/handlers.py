@@ -20,7 +20,7 @@ from ...corpus import CorpusError, set_provenance, update_manifest
 from ...corpus.ingest import ingest_upload
 from ...pipeline import PolicyQA
 from ...schema import Answer, Document, Filters
-from ...text import cjk_ratio, clean_text
+from ...text import clean_text
 from ..accounts import Accounts, AccountsError, AuditLog, local_user
 from ..evaluation import GoldFileError, load_gold, run_gold, write_report
 from .render import (
@@ -239,11 +239,10 @@ class App:
         """The model's draft as it grows (strings, at most ten a second), then the checked Answer."""
         pieces: queue.Queue[str | None] = queue.Queue()
         result: dict[str, Answer] = {}
-        language = "zh" if cjk_ratio(answer.query) >= 0.5 else "en"
 
         def work() -> None:
             try:
-                result["answer"] = llm.rewrite(answer, language, on_token=pieces.put)
+                result["answer"] = llm.rewrite(answer, on_token=pieces.put)
             except Exception:  # never an exception in the page: the quoted answer stands
                 log.exception("LLM rewrite failed")
             finally:
