@@ -31,8 +31,16 @@ class Settings:
     # page asks for a login whenever this file holds an account.
     users_file: Path = Path("users.json")
     # Where the first retrieval stage runs: "" for the local index files; a path for Milvus
-    # Lite in this process; http://host:19530 for a Milvus server (see assistant.index.milvus).
+    # Lite (a local process); http://host:19530 for a Milvus server (see assistant.index.milvus).
     milvus_uri: str = ""
+    # Copy the live build folder into Milvus, so that serve processes on other machines
+    # (--milvus http://…, empty --index) can fetch it; off for a store that only one
+    # machine reads (the copy is as large as the build: ~9 GB at a million chunks).
+    milvus_publish: bool = True
+    milvus_hnsw_ef: int = 256  # HNSW search breadth on a Milvus server (Milvus Lite searches exactly)
+    # A process running from a published build (no corpus of its own) looks this often for
+    # a newer one and loads it; 0 never looks.
+    milvus_poll_seconds: float = 30.0
 
     # -- answers ----------------------------------------------------------------------
     # "extractive" (default: quoted sentences, offline) or "llm": the quotes rewritten by an
@@ -154,6 +162,8 @@ class Settings:
         for f in fields(self):
             value = getattr(self, f.name)
             kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            if kind == "bool" and not isinstance(value, bool):
+                raise SettingsError(f"{f.name} must be true or false, not {value!r}")
             if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
                 raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
             if kind == "float":
@@ -210,6 +220,13 @@ def _coerce(name: str, kind: object, raw: str, variable: str) -> object:
     except ValueError:
         wanted = "a whole number" if type_name == "int" else "a number"
         raise SettingsError(f"{variable}={raw!r}: {name} must be {wanted}") from None
+    if type_name == "bool":
+        flag = raw.strip().lower()
+        if flag in ("1", "true", "yes", "on"):
+            return True
+        if flag in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{variable}={raw!r}: {name} must be true or false (1/0, yes/no, on/off)")
     if type_name == "Path":
         return Path(raw)
     return raw

@@ -136,7 +136,7 @@ class PolicyQA:
             # A serve process without a local build: take the one published in Milvus.
             from .index.milvus import MilvusChunkStore
 
-            milvus = MilvusChunkStore(settings.milvus_uri)
+            milvus = MilvusChunkStore.from_settings(settings)
             milvus.fetch(settings.index_dir)
         if not PolicyIndex.exists(settings.index_dir) and not Path(settings.corpus_dir).is_dir():
             # Started outside a project folder: say where we looked, create nothing.
@@ -190,10 +190,39 @@ class PolicyQA:
         if self.settings.milvus_uri:
             from .index.milvus import MilvusChunkStore
 
-            self._milvus = self._milvus or MilvusChunkStore(self.settings.milvus_uri)
+            self._milvus = self._milvus or MilvusChunkStore.from_settings(self.settings)
             store = self._milvus.with_index(index)
         # One assignment: readers see the old engine or the new one, never a mix.
         self.engine = Engine.build(index, self.embedder, self.settings, store)
+
+    def follows_milvus(self) -> bool:
+        """True for a process that runs from the build published in Milvus: it has a Milvus
+        URI and no corpus folder of its own to build from."""
+        return bool(self.settings.milvus_uri) and not Path(self.settings.corpus_dir).is_dir()
+
+    def refresh_from_milvus(self) -> bool:
+        """Fetch and load the build published in Milvus when it is not the one loaded (a
+        process that :meth:`follows_milvus` only); True when a new build was loaded."""
+        if not self.follows_milvus() or self._milvus is None:
+            return False
+        name = self._milvus.published()
+        if not name or name == self.index.path.name:
+            return False
+        with self._build_lock:  # questions go on being answered from the current engine meanwhile
+            self._milvus.fetch(self.settings.index_dir)
+            self.reload()
+        log.info("now answering from build %s, published in Milvus", name)
+        return True
+
+    def follow_milvus(self, every: float, stop: threading.Event) -> None:
+        """Look for a newer published build every ``every`` seconds until ``stop`` is set
+        (``policyqa serve`` runs this in a thread). A failed look is logged and retried:
+        a Milvus restart must not leave a reader on an old build for good."""
+        while not stop.wait(every):
+            try:
+                self.refresh_from_milvus()
+            except Exception:
+                log.warning("could not look for a newer build in Milvus; retrying in %.0f s", every, exc_info=True)
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, understand: bool = True

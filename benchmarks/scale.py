@@ -18,7 +18,7 @@ beyond the loaded model, and for the gold questions: search p50/p95 excluding th
 embedding (the vectors are cached by a first pass), with the question's own filters
 ("filtered") and without any ("unfiltered"), and ask p50/p95 including the query
 embedding. One JSON object per size is printed with ``--json``. ``--store milvus`` runs the
-first retrieval stage in Milvus Lite (in this process; its first open, which inserts every
+first retrieval stage in Milvus Lite (a local process; its first open, which inserts every
 chunk, is timed apart as ``milvus_first_open_s``).
 
 ``--build-rate``: a cold build of corpus/ against one raw ``embed_passages`` call over the
@@ -220,12 +220,32 @@ def questions(path: Path, limit: int) -> list[str]:
     return [r["question"] for r in rows][:limit]
 
 
+def milvus_lite_rss_mb(path: str) -> float:
+    """Resident memory (MB) of the Milvus Lite process serving ``path`` (0 when none)."""
+    total = 0.0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            serving = any(part.endswith(b"milvus_lite/lib/milvus") for part in command)
+            if serving and path.encode() in b" ".join(command):
+                total += next(
+                    int(line.split()[1]) / 1024
+                    for line in (proc / "status").read_text().splitlines()
+                    if line.startswith("VmRSS:")
+                )
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
 def measure(index_dir: Path, embedder, asked: list[str], k: int, store: str) -> dict:
     # A query cache larger than the question set: the timed passes must not embed.
     milvus = str(index_dir.parent / f"milvus-{index_dir.name}.db") if store == "milvus" else ""
+    # Not published: the copy of the build folder for other machines is not what is measured.
     settings = Settings(
-        corpus_dir=ROOT / "corpus", index_dir=index_dir, query_cache_size=4 * len(asked) + 16, milvus_uri=milvus
-    )
+        corpus_dir=ROOT / "corpus", index_dir=index_dir, query_cache_size=4 * len(asked) + 16, milvus_uri=milvus,
+        milvus_publish=False,
+    )  # fmt: skip
     qa = PolicyQA(settings, embedder)
     gc.collect()
     before, before_anon = rss_mb(), rss_mb("RssAnon")
@@ -287,7 +307,15 @@ def measure(index_dir: Path, embedder, asked: list[str], k: int, store: str) -> 
         "ask_p95_ms": round(percentile(ask_times, 0.95), 1),
         "ask_mean_ms": round(statistics.fmean(ask_times), 1),
         "reload_s": round(reload_s, 2),
-        **({"milvus_first_open_s": first_sync_s, "top10_same_as_local": agreement} if milvus else {}),
+        **(
+            {
+                "milvus_first_open_s": first_sync_s,
+                "top10_same_as_local": agreement,
+                "milvus_lite_rss_mb": round(milvus_lite_rss_mb(str(Path(milvus).resolve())), 1),
+            }
+            if milvus
+            else {}
+        ),
         "rss_mb": round(after, 1),
         "rss_beyond_model_mb": round(after - before, 1),
         "rss_anon_beyond_model_mb": round(after_anon - before_anon, 1),
@@ -353,7 +381,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunks", type=int, action="append", help="index size; repeat for several (default 10000)")
     parser.add_argument(
-        "--store", choices=["local", "milvus"], default="local", help="milvus: Milvus Lite in this process"
+        "--store", choices=["local", "milvus"], default="local", help="milvus: Milvus Lite (a local process)"
     )
     parser.add_argument("--index", default=str(ROOT / "index"), help="the real index to replicate")
     parser.add_argument("--questions", default=str(ROOT / "eval" / "gold.jsonl"))
@@ -365,6 +393,7 @@ def main() -> int:
     parser.add_argument("--build-rate", action="store_true", help="cold build of corpus/ vs the raw embedder")
     parser.add_argument("--langchain", action="store_true", help="per-query cost vs a plain LangChain pipeline")
     parser.add_argument("--out", help="also write all results to this JSON file")
+
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING if args.json else logging.INFO, format="scale: %(message)s")
     embedder = load_embedder(Settings().model)

@@ -1,4 +1,4 @@
-"""The Milvus store (Milvus Lite, in this process) against the local store, on the real
+"""The Milvus store (Milvus Lite, a local process started by pymilvus) against the local store, on the real
 index: the same retrieval and the same answers; plans synchronised one by one; a
 collection of another model refused like a local index."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from assistant.index import ModelMismatchError
 from assistant.index.chunkstore import Allowed
-from assistant.index.milvus import MilvusChunkStore, MilvusStoreError, filter_expression
+from assistant.index.milvus import MilvusChunkStore, MilvusStoreError, filter_expression, plan_key
 from assistant.interfaces.cli import main
 from assistant.pipeline import PolicyQA
 from assistant.schema import Filters
@@ -61,12 +62,13 @@ def test_filters_are_pushed_down(milvus_qa, qa):
 
 
 def test_filter_expression():
-    allowed = Allowed(np.arange(3), ["donghai-2021", 'odd"id'], [2021, 2022], False)
+    allowed = Allowed(np.arange(3), ["donghai-2021", 'odd"id', "donghai-2021"], [2021, 2022], False)
+    donghai, odd = plan_key("donghai-2021"), plan_key('odd"id')
     assert filter_expression(allowed) == (
-        'doc_id in ["donghai-2021", "odd\\"id"] and (year in [2021, 2022] or about_year in [2021, 2022]) '
-        'and kind != "record"'
+        f"plan in [{donghai}, {odd}] and (year in [2021, 2022] or about_year in [2021, 2022]) and record == false"
     )
     assert filter_expression(Allowed(np.arange(3), None, [], True)) == ""
+    assert plan_key("donghai-2021") == donghai and -(2**63) <= donghai < 2**63 and donghai != odd
 
 
 def test_plans_are_synchronised_one_by_one(workspace, embedder, tmp_path):
@@ -122,13 +124,68 @@ def test_a_process_without_the_build_folder_runs_from_milvus(workspace, embedder
     store.close()
 
 
-def test_a_collection_of_another_model_is_refused(qa, tmp_path):
+def test_a_reader_follows_the_builds_the_writer_publishes(workspace, embedder, tmp_path):
+    """A reader without a corpus loads each new build the writer publishes (an editor
+    removed a plan): from Milvus alone, while it goes on answering; its folder keeps the
+    new build and the one before, no older."""
+    uri = str(tmp_path / "shared.db")
+    writer = PolicyQA(replace(workspace, milvus_uri=uri), embedder)
+    writer.reload()
+    reader = PolicyQA.open(
+        replace(workspace, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "reader", milvus_uri=uri),
+        build_if_missing=False,
+        progress=False,
+    )
+    assert reader.follows_milvus() and not writer.follows_milvus()
+    assert reader.refresh_from_milvus() is False  # nothing new yet
+    question = "开封2022年要建多少个社区卫生服务站"
+    assert reader.ask(question).status.value != "unavailable"
+    builds = [reader.index.path.name]
+    for plan in ("kaifeng-2022.txt", "suining-2022.txt"):
+        (workspace.corpus_dir / plan).unlink()
+        writer.build_index(progress=False)
+        assert reader.refresh_from_milvus() is True
+        assert reader.index.path.name == writer.index.path.name
+        builds.append(reader.index.path.name)
+    assert reader.ask(question).status.value == "unavailable"
+    assert reader.ask(question).answer == writer.ask(question).answer
+    assert sorted(p.name for p in (tmp_path / "reader").glob("build-*")) == sorted(builds[-2:])
+    # The loop serve runs: it looks, finds nothing newer, and stops when told.
+    stop = threading.Event()
+    looking = threading.Thread(target=reader.follow_milvus, args=(0.05, stop))
+    looking.start()
+    stop.set()
+    looking.join(5)
+    assert not looking.is_alive()
+    writer.searcher.store.close()
+
+
+def test_the_milvus_settings_reach_the_store(qa, tmp_path):
+    settings = replace(qa.settings, milvus_uri=str(tmp_path / "m.db"), milvus_hnsw_ef=99, milvus_publish=False)
+    store = MilvusChunkStore.from_settings(settings).with_index(qa.index)
+    assert (store.ef, store.publishing, store.lite) == (99, False, True)
+    assert store.published() == ""  # not publishing: no copy of the build in Milvus
+    store.close()
+    with pytest.raises(MilvusStoreError, match="ef must be at least 1"):
+        MilvusChunkStore(str(tmp_path / "m.db"), ef=0)
+
+
+def test_a_collection_of_another_model_or_schema_is_refused(qa, tmp_path):
     uri = str(tmp_path / "milvus.db")
-    store = MilvusChunkStore(uri, qa.index)
-    store.client.alter_collection_properties(store.collection, properties={"embedder": "st-other-model"})
+    store = MilvusChunkStore(uri, qa.index, publish=False)
+    store._set_meta(**{f"{store.collection}.embedder": "st-other-model"})
     with pytest.raises(ModelMismatchError, match="drop the collection"):
         store.with_index(qa.index)
+    store._set_meta(**{f"{store.collection}.embedder": qa.index.embedder_info.key})
+    store.with_index(qa.index)  # the right model again: accepted
+    store._set_meta(**{f"{store.collection}.policyqa_schema": "0"})
+    with pytest.raises(MilvusStoreError, match="not made by this policyqa"):
+        store.with_index(qa.index)
     store.close()
+    # A Milvus Lite 3.x data folder (or any folder) where the database should be: a message.
+    (tmp_path / "old.db").mkdir()
+    with pytest.raises(MilvusStoreError, match="is a folder"):
+        MilvusChunkStore(str(tmp_path / "old.db"))
 
 
 def test_cli_takes_a_milvus_uri(built, tmp_path, capsys):

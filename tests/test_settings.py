@@ -65,7 +65,7 @@ NOT_TUNING |= {"max_batch_bytes", "max_upload_text_bytes"}
 # Thread pools of the embedding model: speed only, measured by benchmarks/scale.py.
 NOT_TUNING |= {"query_threads", "build_threads"}
 # Where the first retrieval stage runs: tested against the local store by tests/test_milvus.py.
-NOT_TUNING |= {"milvus_uri"}
+NOT_TUNING |= {"milvus_uri", "milvus_publish", "milvus_hnsw_ef", "milvus_poll_seconds"}
 # The LLM answerer and its endpoint: tested with a loopback chat server by tests/test_llm.py.
 NOT_TUNING |= {"answerer", "llm_base_url", "llm_model", "llm_api_key", "llm_timeout", "llm_temperature"}
 

@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -125,16 +125,17 @@ class BM25Index:
                 weights[int(vocab[token])] = weights.get(int(vocab[token]), 0.0) + 1.0
         return weights
 
-    def document_vectors(self) -> list[dict[int, float]]:
-        """Each passage's BM25 weights by token id (the stored score matrix, one row per passage)."""
+    def document_vectors(self) -> Iterator[dict[int, float]]:
+        """Each passage's BM25 weights by token id, passage after passage (the stored score
+        matrix row by row; yielded, since a million passages' dicts would take gigabytes)."""
         scores = self._bm25.scores
         data, docs, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
-        tokens = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
         order = np.argsort(docs, kind="stable")  # the matrix is stored token by token: regroup by passage
+        tokens = (np.searchsorted(indptr, order, side="right") - 1).astype(np.int64)
+        weights = data[order]
         bounds = np.searchsorted(docs[order], np.arange(self.size + 1))
-        return [
-            {int(tokens[i]): float(data[i]) for i in order[a:b] if data[i] > 0} for a, b in itertools.pairwise(bounds)
-        ]
+        for a, b in itertools.pairwise(bounds):
+            yield {int(t): float(w) for t, w in zip(tokens[a:b].tolist(), weights[a:b].tolist(), strict=True) if w > 0}
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token no passage has gets the highest value."""

@@ -658,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--milvus",
         metavar="URI",
-        help="run retrieval's first stage in Milvus: a path (Milvus Lite, in this process) or "
+        help="run retrieval's first stage in Milvus: a path (Milvus Lite, a local process) or "
         "http://host:19530 (a Milvus server); POLICYQA_MILVUS_URI",
     )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

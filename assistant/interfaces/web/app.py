@@ -20,6 +20,7 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no outside calls
 
 import logging
+import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -507,6 +508,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     started = time.perf_counter()
     log.info("loading the index from %s", settings.index_dir)
     qa = PolicyQA.open(settings, progress=True)
+    if qa.follows_milvus() and settings.milvus_poll_seconds:
+        # A reader without a corpus: new builds published by the editors' process arrive here.
+        threading.Thread(
+            target=qa.follow_milvus, args=(settings.milvus_poll_seconds, threading.Event()),
+            name="milvus-follower", daemon=True,
+        ).start()  # fmt: skip
     demo = build_app(qa, settings.users_file)
     log.info(
         "%d plans, %d passages ready in %.1f s; serving on http://%s:%d (%s)",
