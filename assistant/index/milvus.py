@@ -6,7 +6,7 @@ server, which several ``policyqa serve`` processes on several machines can share
 
 Milvus Lite here is milvus-lite 2.5, which runs Milvus's own C++ engine: the same engine
 and search semantics as a Milvus 2.5/2.6 server, searched exactly (it builds only FLAT
-indexes). milvus-lite 3.x, a rewrite in pure Python, was measured 30-90× slower at 100k
+indexes). milvus-lite 3.x, a rewrite in pure Python, was measured 11-18× slower at 100k
 chunks (``docs/milvus-lite-probe.md``) and is not supported.
 
 One collection per index folder holds, for every chunk of the live build: its id, plan,
