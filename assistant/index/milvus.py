@@ -210,18 +210,24 @@ class MilvusChunkStore:
 
     # -- small facts about the collections (Milvus Lite has no collection properties)
 
-    def _meta_collection(self) -> None:
+    def _table(self, name: str, fields: list[tuple[str, str, dict]]) -> None:
+        """Load the collection ``name`` of plain rows, creating it first when missing with
+        ``fields`` (name, DataType name, options; the first is the primary key) and the 2-d
+        dummy vector Milvus wants in every collection."""
         from pymilvus import DataType, MilvusClient
 
-        if not self.client.has_collection(META):
+        if not self.client.has_collection(name):
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-            schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=512)
-            schema.add_field("value", DataType.VARCHAR, max_length=4096)
-            schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
+            for position, (field, kind, options) in enumerate(fields):
+                schema.add_field(field, getattr(DataType, kind), is_primary=position == 0, **options)
+            schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)
             params = MilvusClient.prepare_index_params()
             params.add_index("dummy", index_type="FLAT", metric_type="L2")
-            self.client.create_collection(META, schema=schema, index_params=params)
-        self.client.load_collection(META)
+            self.client.create_collection(name, schema=schema, index_params=params)
+        self.client.load_collection(name)
+
+    def _meta_collection(self) -> None:
+        self._table(META, [("key", "VARCHAR", {"max_length": 512}), ("value", "VARCHAR", {"max_length": 4096})])
 
     def _meta(self, *keys: str) -> dict[str, str]:
         rows = self.client.get(META, ids=list(keys), output_fields=["key", "value"])
@@ -380,22 +386,16 @@ class MilvusChunkStore:
     # -- the build folder, shared through Milvus
 
     def _files_collection(self) -> None:
-        from pymilvus import DataType, MilvusClient
-
-        if self.client.has_collection(FILES):
-            self.client.load_collection(FILES)
-            return
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=600)
-        schema.add_field("build", DataType.VARCHAR, max_length=128)
-        schema.add_field("path", DataType.VARCHAR, max_length=512)
-        schema.add_field("part", DataType.INT64)
-        schema.add_field("data", DataType.VARCHAR, max_length=65535)
-        schema.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
-        params = MilvusClient.prepare_index_params()
-        params.add_index("dummy", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(FILES, schema=schema, index_params=params)
-        self.client.load_collection(FILES)
+        self._table(
+            FILES,
+            [
+                ("id", "VARCHAR", {"max_length": 600}),
+                ("build", "VARCHAR", {"max_length": 128}),
+                ("path", "VARCHAR", {"max_length": 512}),
+                ("part", "INT64", {}),
+                ("data", "VARCHAR", {"max_length": 65535}),
+            ],
+        )
 
     def published(self) -> str:
         """The name of the build published in Milvus ("" when none is)."""
