@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -56,14 +56,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.corpus.regions import Gazetteer  # noqa: E402
 from assistant.index import PolicyIndex, load_embedder  # noqa: E402
 from assistant.index.lexical import BM25Index, ChineseTokenizer  # noqa: E402
-from assistant.index.store import (  # noqa: E402
-    DERIVED,
-    INDEX_FORMAT,
-    SentenceTable,
-    file_checksums,
-    write_json,
-    write_rows,
-)
+from assistant.index.store import DERIVED, SentenceTable, write_build  # noqa: E402
 from assistant.pipeline import PolicyQA  # noqa: E402
 from assistant.schema import Chunk, short_name  # noqa: E402
 
@@ -114,7 +107,6 @@ def embed_texts(index: PolicyIndex) -> list[str]:
 
 def synthesize(base: PolicyIndex, target: Path, chunks: int, noise: float, seed: int = 0) -> dict:
     """Write a replicated build of about ``chunks`` chunks into the index folder ``target``."""
-    import faiss
 
     base_texts = embed_texts(base)
 
@@ -195,22 +187,11 @@ def synthesize(base: PolicyIndex, target: Path, chunks: int, noise: float, seed:
     name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     build = target / name
     build.mkdir(parents=True)
-    dense = faiss.IndexFlatIP(chunk_matrix.shape[1])
-    dense.add(chunk_matrix)
-    faiss.write_index(dense, str(build / "dense.faiss"))
     started = time.perf_counter()
-    BM25Index(MemoTokenizer()).fit([c.embed_text for c in out_chunks]).save(build / "bm25")
+    lexical = BM25Index(MemoTokenizer()).fit([c.embed_text for c in out_chunks])
     log.info("BM25 over %d chunks in %.1f s", len(out_chunks), time.perf_counter() - started)
-    write_json(build / "documents.json", [asdict(d) for d in documents])
-    write_rows(build / "chunks.jsonl", out_chunks)
-    sentence_table.save(build / "sentence_spans.npy")
-    for kind, rows in derived.items():
-        write_rows(build / f"{kind}.jsonl", rows)
-    np.save(build / "sentences.npy", sentence_matrix)
-    manifest = dict(base.manifest)
-    manifest.update(format=INDEX_FORMAT, checksums=file_checksums(build), documents=len(documents),
-                    chunks=len(out_chunks), sentences=len(sentence_table), synthetic=True)  # fmt: skip
-    write_json(build / "manifest.json", manifest)
+    write_build(build, documents, out_chunks, chunk_matrix, lexical, sentence_table, sentence_matrix, derived,
+                {**base.manifest, "synthetic": True})  # fmt: skip
     (target / "CURRENT").write_text(name, encoding="utf-8")
     return {"documents": len(documents), "chunks": len(out_chunks), "sentences": len(sentence_table)}
 

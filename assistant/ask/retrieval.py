@@ -77,7 +77,8 @@ class HybridSearcher:
         position = {doc_id: i for i, doc_id in enumerate(self._doc_ids)}
         chunks = index.chunks
         self._chunk_doc = np.fromiter((position[c.doc_id] for c in chunks), dtype=np.int64, count=len(chunks))
-        self._doc_year = np.array([index.documents[d].year or 0 for d in self._doc_ids], dtype=np.int64)
+        doc_year = np.array([index.documents[d].year or 0 for d in self._doc_ids], dtype=np.int64)
+        self._chunk_year = doc_year[self._chunk_doc]  # each chunk's plan year, gathered once, not per query
         self._doc_level = np.array([index.documents[d].level for d in self._doc_ids], dtype=object)
         # Plans by every name that selects them (Filters.accepts, as lookups): their own id
         # and file name; each region of the chain by full and short name; the English name.
@@ -141,7 +142,7 @@ class HybridSearcher:
         years = list(filters.years) if filters else []
         if years:
             # A year matches the plan's own year or the year its section reviews.
-            mask &= np.isin(self._doc_year[self._chunk_doc], years) | np.isin(self._about_year, years)
+            mask &= np.isin(self._chunk_year, years) | np.isin(self._about_year, years)
         doc_ids = None if documents.all() else [self._doc_ids[i] for i in np.flatnonzero(documents)]
         return Allowed(np.flatnonzero(mask), doc_ids, years, records)
 

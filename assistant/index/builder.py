@@ -44,11 +44,9 @@ from .store import (
     PolicyIndexError,
     SentenceRow,
     SentenceTable,
-    file_checksums,
     read_rows,
     verify_build,
-    write_json,
-    write_rows,
+    write_build,
 )
 
 log = logging.getLogger(__name__)
@@ -473,34 +471,22 @@ class IndexBuilder:
         sentence_vectors: np.ndarray,
         derived: dict[str, list],
     ) -> str:
-        import faiss
-
         name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         tmp = self.index_dir / f".tmp-{name}"
         tmp.mkdir(parents=True)
-        dense = faiss.IndexFlatIP(self.embedder.info.dim)
-        dense.add(chunk_vectors)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        BM25Index(self.tokenizer).fit([c.embed_text for c in chunks]).save(tmp / "bm25")
-        write_json(tmp / "documents.json", [asdict(d) for d in documents])
-        write_rows(tmp / "chunks.jsonl", chunks)
-        SentenceTable.from_rows(sentence_rows, len(chunks)).save(tmp / "sentence_spans.npy")
-        for kind, rows in derived.items():
-            write_rows(tmp / f"{kind}.jsonl", rows)
-        # Half precision: sentence vectors are 4–5 per chunk, the largest part of an index in
-        # memory; scores are computed in float32 on the few rows a query touches.
-        np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16))
-        write_json(
-            tmp / "manifest.json",
+        write_build(
+            tmp,
+            documents,
+            chunks,
+            chunk_vectors,
+            BM25Index(self.tokenizer).fit([c.embed_text for c in chunks]),
+            SentenceTable.from_rows(sentence_rows, len(chunks)),
+            sentence_vectors,
+            derived,
             {
-                "format": INDEX_FORMAT,
-                "checksums": file_checksums(tmp),
                 "embedder": asdict(self.embedder.info),
                 "chunker": self.chunker_signature,
                 "files": files,
-                "documents": len(documents),
-                "chunks": len(chunks),
-                "sentences": len(sentence_rows),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
         )

@@ -62,7 +62,8 @@ FILES = "policyqa_files"  # the live build folder, for serve processes without a
 META = "policyqa_meta"  # key → value: each collection's model and BM25 fingerprint, the published build
 _FILE_PART = 60_000  # base64 characters per row (a VARCHAR holds at most 65,535)
 SCHEMA_VERSION = "2"  # 2: plans and record chunks filtered by number and flag, not by text
-_INSERT_BATCH = 2000
+_INSERT_BATCH = 2000  # rows per insert: 5,000 ran 20× slower on Milvus Lite (docs/milvus-lite-probe.md)
+_DELETE_PLANS = 1000  # plans per delete expression
 
 
 class _LiteTimestampNotice(logging.Filter):
@@ -90,12 +91,16 @@ def plan_key(doc_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
+def plans_expression(doc_ids: list[str]) -> str:
+    """The Milvus filter expression selecting the chunks of these plans."""
+    return f"plan in [{', '.join(str(plan_key(d)) for d in dict.fromkeys(doc_ids))}]"
+
+
 def filter_expression(allowed: Allowed) -> str:
     """The Milvus filter expression for ``allowed`` ("" when everything is allowed)."""
     parts = []
     if allowed.doc_ids is not None:
-        keys = ", ".join(str(plan_key(d)) for d in dict.fromkeys(allowed.doc_ids))
-        parts.append(f"plan in [{keys}]")
+        parts.append(plans_expression(allowed.doc_ids))
     if allowed.years:
         years = ", ".join(str(int(y)) for y in allowed.years)
         parts.append(f"(year in [{years}] or about_year in [{years}])")
@@ -282,8 +287,8 @@ class MilvusChunkStore:
         else:
             stale = [d for d in stored if wanted.get(d) != stored[d]]
             fresh = [d for d in wanted if stored.get(d) != wanted[d]]
-        for doc_id in stale:
-            self.client.delete(self.collection, filter=f"doc_id == {json.dumps(doc_id, ensure_ascii=False)}")
+        for low in range(0, len(stale), _DELETE_PLANS):  # a full rewrite deletes every plan: in groups
+            self.client.delete(self.collection, filter=plans_expression(stale[low : low + _DELETE_PLANS]))
         if fresh:
             self._insert(set(fresh))
         if stale or fresh:
@@ -346,9 +351,10 @@ class MilvusChunkStore:
         search_params: dict = {"metric_type": "IP"}
         if not self.lite:  # HNSW on a server; Milvus Lite searches exactly
             search_params["params"] = {"ef": max(self.ef, depth)}
+        as_list = np.asarray(vector, np.float32).tolist()
         dense_hits = self.client.search(
-            self.collection, data=[np.asarray(vector, np.float32).tolist()], anns_field="dense", limit=depth,
-            filter=expression, search_params=search_params,
+            self.collection, data=[as_list], anns_field="dense", limit=depth, filter=expression,
+            search_params=search_params,
         )[0]  # fmt: skip
         dense = {hit["id"]: float(hit["distance"]) for hit in dense_hits}
         query = self.index.lexical.query_weights(lexical_query)
@@ -365,7 +371,7 @@ class MilvusChunkStore:
         # alone (ids and scores travel, not vectors; a chunk with no query token scores 0).
         no_dense = [i for i in ids if i not in dense]
         if no_dense:
-            for hit in self._among(no_dense, np.asarray(vector, np.float32).tolist(), "dense", search_params):
+            for hit in self._among(no_dense, as_list, "dense", search_params):
                 dense[hit["id"]] = float(hit["distance"])
         no_lexical = [i for i in ids if i not in lexical] if query else []
         if no_lexical:

@@ -184,6 +184,40 @@ class SentenceTable:
         return range(int(self.offsets[chunk_row]), int(self.offsets[chunk_row + 1]))
 
 
+def write_build(
+    folder: Path,
+    documents: list[Document],
+    chunks: list[Chunk],
+    chunk_vectors: np.ndarray,
+    lexical: BM25Index,
+    sentences: SentenceTable,
+    sentence_vectors: np.ndarray,
+    derived: dict[str, list],
+    manifest: dict,
+) -> None:
+    """Write a build's files into ``folder`` in this format, the manifest last: ``manifest``
+    completed with the format, the checksums of the files and their counts. The one writer
+    of builds (:class:`~assistant.index.builder.IndexBuilder`, and the scale benchmark's
+    synthetic ones), so that every build is read by :meth:`PolicyIndex.load` alike."""
+    import faiss
+
+    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
+    dense.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    lexical.save(folder / "bm25")
+    write_json(folder / "documents.json", [asdict(d) for d in documents])
+    write_rows(folder / "chunks.jsonl", chunks)
+    sentences.save(folder / "sentence_spans.npy")
+    for kind, rows in derived.items():
+        write_rows(folder / f"{kind}.jsonl", rows)
+    # Half precision: sentence vectors are 4–5 per chunk, the largest part of an index in
+    # memory; scores are computed in float32 on the few rows a query touches.
+    np.save(folder / "sentences.npy", np.asarray(sentence_vectors, dtype=np.float16))
+    complete = {**manifest, "format": INDEX_FORMAT, "checksums": file_checksums(folder)}
+    complete.update(documents=len(documents), chunks=len(chunks), sentences=len(sentences))
+    write_json(folder / "manifest.json", complete)
+
+
 class PolicyIndex:
     """A loaded index: documents, chunks, dense and lexical indexes, sentence vectors.
 
