@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,11 @@ class ChineseTokenizer:
     """
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
-        import jieba
+        with warnings.catch_warnings():
+            # jieba reaches its dictionary through pkg_resources when it is installed (the
+            # Milvus extra pins a setuptools that still has it), which warns on every run.
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+            import jieba
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
