@@ -69,6 +69,45 @@ class Settings:
     max_batch_bytes: int = 10_000_000  # a --batch or gold file larger than this is refused
     max_plan_chars: int = 300_000  # a longer plan is refused: 10× the largest seen; indexing time grows with it
     max_upload_text_bytes: int = 50_000_000  # decompressed .docx/.pdf content, checked before reading it
+    max_upload_bytes: int = 50_000_000  # one uploaded file (a scanned PDF of 100 pages at 150 dpi is ~20 MB)
+    # Text handed to the embedder is cut to this many characters: the model reads 512 tokens
+    # (≈ 500 Chinese characters); beyond that the engine slides windows, and a 300k-character
+    # text would hold a build for a quarter of an hour. A chunk (500) plus its header fits.
+    embed_max_chars: int = 1_000
+
+    # -- reading originals (PDF, scans, .docx, web pages; see docs/convert.md) ------------
+    # 10× a long plan; OCR of 300 scanned pages already takes ~12-20 min on 2 cores.
+    convert_max_pages: int = 300
+    # One file's whole conversion, in seconds; the worker process is killed at this limit.
+    convert_max_seconds: float = 600.0
+    # An A4 page at 600 dpi is 35 MP; a 100-MP decompression bomb is refused from its header.
+    convert_max_image_pixels: int = 40_000_000
+    # Address space of the conversion worker: onnxruntime and a 200-dpi page need ~1 GB.
+    convert_max_memory_bytes: int = 3_000_000_000
+    # OCR resolution: PP-OCRv4 reads 10.5-pt Chinese from ~150 dpi; time grows with the square.
+    ocr_dpi: int = 200
+    # Recognised lines below this confidence are read again, then dropped (RapidOCR's floor).
+    min_ocr_confidence: float = 0.5
+    # A document read at a lower mean confidence is noise, not text (clean scans read at 0.95+);
+    # a cited page below low_ocr_confidence is flagged on the answer.
+    min_ocr_document_confidence: float = 0.7
+    low_ocr_confidence: float = 0.85
+    # A PDF page with fewer Chinese characters in its text layer (and a large image) is OCRed.
+    min_page_cjk: int = 10
+
+    # -- the shared server ---------------------------------------------------------------
+    # Failed logins: this many for one account, or from one address, within the window lock
+    # it for the lockout (lifted early by `policyqa users unlock` or an editor on the page).
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_window_seconds: float = 900.0
+    login_lockout_seconds: float = 900.0
+    # A removed or demoted account loses its open session within this many seconds.
+    session_check_seconds: float = 10.0
+    # Uploads (Gradio's cache) per user within upload_cache_seconds; cached files older than
+    # that are deleted, so one user cannot fill the disk.
+    upload_quota_bytes: int = 200_000_000
+    upload_cache_seconds: float = 3600.0
 
     # -- retrieval ------------------------------------------------------------------
     top_k: int = 5
@@ -132,6 +171,24 @@ class Settings:
     compare_quote_window: float = 0.03  # sentences this close to a plan's best may supply its figure
     compare_min_coverage: float = 0.5  # IDF share of a Chinese topic a plan's passage must hold
     indicator_topic_share: float = 0.5  # IDF share of the topic a figure's sentence must hold to be shown
+
+    def convert_options(self):
+        """The limits and knobs of converting one original, as :class:`assistant.convert.ConvertOptions`."""
+        from .convert import ConvertOptions
+
+        return ConvertOptions(
+            max_pages=self.convert_max_pages,
+            max_seconds=self.convert_max_seconds,
+            max_file_bytes=self.max_upload_bytes,
+            max_image_pixels=self.convert_max_image_pixels,
+            max_unpacked_bytes=self.max_upload_text_bytes,
+            max_chars=self.max_plan_chars,
+            ocr_dpi=self.ocr_dpi,
+            min_ocr_confidence=self.min_ocr_confidence,
+            min_document_confidence=self.min_ocr_document_confidence,
+            min_page_cjk=self.min_page_cjk,
+            max_memory_bytes=self.convert_max_memory_bytes,
+        )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -203,7 +260,8 @@ class Settings:
 # Fields that are shares (0..1) rather than open-ended weights.
 _SHARES = (
     "sentence_weight", "min_topic_coverage", "topic_mention_share", "outline_min_share", "compare_min_coverage",
-    "indicator_topic_share", "answer_min_confidence",
+    "indicator_topic_share", "answer_min_confidence", "min_ocr_confidence", "min_ocr_document_confidence",
+    "low_ocr_confidence",
 )  # fmt: skip
 _MAY_BE_ZERO = ("chunk_overlap_sentences", "build_threads")
 _FILTER_POLICIES = ("both_must_hold", "explicit_replaces")

@@ -28,9 +28,9 @@ from .ask.sentences import SentenceScorer
 from .ask.verify import Calibration, Verifier
 from .chunking import SectionChunker
 from .config import Settings
-from .corpus import CorpusError
+from .corpus import CorpusError, Originals
 from .crossdoc import Comparison, PlanComparer, ReferenceGroup, ReferenceIndex
-from .index import BuildReport, Embedder, IndexBuilder, PolicyIndex, load_embedder
+from .index import BuildReport, Embedder, IndexBuilder, PolicyIndex, embedder_for
 from .index.chunkstore import ChunkStore
 from .index.lexical import ChineseTokenizer
 from .schema import Answer, Filters, Hit
@@ -145,7 +145,7 @@ class PolicyQA:
                 f"{Path(settings.corpus_dir).resolve()}; run policyqa in a project folder (one with corpus/) "
                 "or give --corpus DIR and --index DIR (or POLICYQA_CORPUS_DIR / POLICYQA_INDEX_DIR)"
             )
-        qa = cls(settings, load_embedder(settings.model, settings.query_threads, settings.build_threads))
+        qa = cls(settings, embedder_for(settings))
         qa._milvus = milvus  # the connection that fetched the build serves the queries too
         if not PolicyIndex.exists(settings.index_dir):
             if not build_if_missing:
@@ -173,7 +173,12 @@ class PolicyQA:
             embed_batch_chars=self.settings.embed_batch_chars,
             min_sentence_chars=self.settings.min_sentence_chars,
             max_plan_chars=self.settings.max_plan_chars,
+            originals=self.originals(),
         )
+
+    def originals(self) -> Originals:
+        """The reader of this corpus's originals (PDF, scans, .docx, web pages), caching conversions in the index."""
+        return Originals(self.settings.index_dir / "conversions", self.settings.convert_options())
 
     def build_index(self, rebuild: bool = False, progress: bool = True) -> BuildReport:
         """Update the index from the corpus (incrementally unless ``rebuild``) and load it."""

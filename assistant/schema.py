@@ -2,7 +2,7 @@
 
 Every stage consumes and produces these plain data classes, so a stage can be tested
 alone and any stage's output serialised. They sit on the lowest floor: nothing here
-imports another policyqa module.
+imports another policyqa module but the text helpers (``text``, on the same floor).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
+
+from .text import clean_text, normalize_query
 
 # Suffixes that may be dropped in running text: 浙江省 → 浙江, 东海县 → 东海.
 _REGION_SUFFIXES = (
@@ -43,6 +45,20 @@ class Region:
     def full_name(self) -> str:
         """Province first, as Chinese addresses are written: 江苏省连云港市东海县."""
         return "".join(reversed(self.chain))
+
+
+@dataclass(frozen=True)
+class Page:
+    """``Document.text[start:end]`` came from page ``number`` (1-based) of the original file.
+
+    ``ocr_confidence`` is the mean recognition confidence of a page read by OCR (None for a page
+    with a text layer), so an answer quoting a doubtful scan can say so.
+    """
+
+    number: int
+    start: int
+    end: int
+    ocr_confidence: float | None = None
 
 
 @dataclass
@@ -79,6 +95,22 @@ class Document:
     added_at: str | None = None
     confirmed: bool = True
     same_scope: list[str] = field(default_factory=list)
+    # What the original file is ("text", "pdf", "scan", "mixed", "docx", "html", "image") and, for a
+    # paged original, the page of every span of ``text`` (empty for formats without pages).
+    kind: str = "text"
+    pages: list[Page] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A loaded index gives plain dicts (documents.json).
+        self.pages = [p if isinstance(p, Page) else Page(**p) for p in self.pages]
+
+    def page_at(self, offset: int) -> Page | None:
+        """The page the character at ``offset`` came from, or None (no pages, or outside them)."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page
+        following = [p for p in self.pages if p.start > offset]
+        return following[0] if following and 0 <= offset < len(self.text) else None
 
     def region_names(self) -> set[str]:
         """Every name a region filter may use for this plan: each region of its chain in full
@@ -167,6 +199,12 @@ class Filters:
     levels: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Typed in a box or sent by a client: "浙\u200d江", "遂寧", "Ｚｈｅｊｉａｎｇ" name 浙江, 遂宁, Zhejiang.
+        self.regions = [name for name in (normalize_query(str(r)) for r in self.regions) if name]
+        self.doc_ids = [name for name in (clean_text(str(d)) for d in self.doc_ids) if name]
+        self.levels = [name for name in (clean_text(str(v)).lower() for v in self.levels) if name]
+
     def __bool__(self) -> bool:
         return bool(self.doc_ids or self.regions or self.levels or self.years)
 
@@ -244,6 +282,19 @@ class Citation:
     about_year: int | None = None  # set when the cited passage reviews another year
     gloss: str = ""  # an English gloss of what the quote states (ours, not the plan's words)
     caution: str = ""  # the plan's provenance warnings (Document.cautions), "" when none
+    page: int | None = None  # the page of a paged original (PDF, scan) the quote starts on
+    ocr_confidence: float | None = None  # that page's OCR confidence when it was read by OCR
+
+    def page_label(self, low_ocr_confidence: float = 0.85) -> str:
+        """Where on the original the quote stands, for readers: "第3页 p. 3", with a warning when
+        the page was read by OCR below ``low_ocr_confidence``; "" for originals without pages."""
+        if self.page is None:
+            return ""
+        label = f"第{self.page}页 p. {self.page}"
+        if self.ocr_confidence is not None and self.ocr_confidence < low_ocr_confidence:
+            score = f"{self.ocr_confidence:.2f}"
+            label += f"（OCR 识别置信度 {score}，请核对原件 read by OCR at {score}: check the original）"
+        return label
 
     @classmethod
     def of(cls, n: int, document: Document, chunk: Chunk, start: int, end: int, section: list[str] | None = None):
@@ -262,6 +313,8 @@ class Citation:
             end=end,
             about_year=chunk.about_year,
             caution="; ".join(document.cautions()),
+            page=page.number if (page := document.page_at(start)) else None,
+            ocr_confidence=page.ocr_confidence if page else None,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Each piece of text knowledge is written once, here, and imported where it is nee
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # A sentence ends at 。！？!? (with any closing quotes/brackets that follow) or at a line end.
@@ -101,14 +102,79 @@ def chinese_year(text: str) -> int:
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d+\s*号")
 
 
-# Characters that carry no text: zero-width spaces and joiners, the BOM, lone surrogates
+# Characters that carry no text: zero-width spaces and joiners, bidirectional controls, the
+# BOM, other format and control characters (tab and line end excepted), lone surrogates
 # (bytes that were not UTF-8, as Python decodes them from a command line).
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\ud800-\udfff]")
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 
 
 def clean_text(text: str) -> str:
     """``text`` without invisible characters and lone surrogates, whitespace trimmed."""
     return _INVISIBLE.sub("", text).strip()
+
+
+# Code points that stand for a unified ideograph: Kangxi radicals (⼆ U+2F06), the CJK radicals
+# supplement (⺠ U+2EA0) and compatibility ideographs. PDF text layers carry them where the
+# font shares a glyph; a question or quote holding them matches nothing.
+_COMPAT_IDEOGRAPH = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
+# Radicals-supplement forms NFKC leaves alone but that print the ideograph (Unicode lists them
+# as the radical's simplified form): only the ones seen in CJK fonts' shared glyphs.
+_RADICAL_FORMS = {
+    "⺀": "冫", "⺁": "厂", "⺃": "乚", "⺅": "亻", "⺇": "几", "⺈": "𠂊", "⺉": "刂", "⺋": "㔾", "⺌": "小",
+    "⺍": "小", "⺎": "尢", "⺏": "尣", "⺐": "尢", "⺑": "尣", "⺒": "巳", "⺓": "幺", "⺔": "彑", "⺖": "忄",
+    "⺗": "心", "⺘": "扌", "⺙": "攵", "⺛": "旡", "⺞": "歺", "⺟": "母", "⺠": "民", "⺡": "氵", "⺢": "氺",
+    "⺣": "灬", "⺤": "爫", "⺥": "爫", "⺦": "丬", "⺧": "牛", "⺨": "犭", "⺩": "王", "⺪": "疋", "⺫": "罒",
+    "⺬": "示", "⺭": "礻", "⺮": "竹", "⺯": "糸", "⺰": "纟", "⺱": "网", "⺲": "罒", "⺳": "网", "⺴": "网",
+    "⺵": "网", "⺶": "羊", "⺷": "羊", "⺸": "羊", "⺹": "耂", "⺺": "聿", "⺻": "聿", "⺼": "月", "⺽": "臼",
+    "⺾": "艹", "⺿": "艹", "⻀": "艹", "⻁": "虎", "⻂": "衤", "⻃": "襾", "⻄": "西", "⻅": "见", "⻆": "角",
+    "⻇": "角", "⻈": "讠", "⻉": "贝", "⻊": "足", "⻋": "车", "⻌": "辶", "⻍": "辶", "⻎": "辶", "⻏": "阝",
+    "⻐": "钅", "⻑": "長", "⻒": "镸", "⻓": "长", "⻔": "门", "⻕": "阝", "⻖": "阝", "⻗": "雨", "⻘": "青",
+    "⻙": "韦", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食", "⻞": "食", "⻟": "食", "⻠": "饣", "⻡": "饣",
+    "⻢": "马", "⻣": "骨", "⻤": "鬼", "⻥": "鱼", "⻦": "鸟", "⻧": "卤", "⻨": "麦", "⻩": "黄", "⻪": "黾",
+    "⻫": "齐", "⻬": "齐", "⻭": "齿", "⻮": "齿", "⻯": "龙", "⻰": "龙", "⻱": "龟", "⻲": "龟", "⻳": "龟",
+}  # fmt: skip
+
+
+def fold_compat_ideographs(text: str) -> str:
+    """Radicals and compatibility ideographs → the unified ideographs they print as:
+    "⼆、打造全⺠" → "二、打造全民". Nothing else changes (full-width punctuation stays)."""
+
+    def unified(match: re.Match[str]) -> str:
+        ch = match.group(0)
+        folded = unicodedata.normalize("NFKC", ch)
+        return _RADICAL_FORMS.get(ch, folded) if folded == ch else folded
+
+    return _COMPAT_IDEOGRAPH.sub(unified, text)
+
+
+# Full-width letters and digits (Ｚｈｅｊｉａｎｇ ２０２２), the ideographic space and other spaces:
+# folded to ASCII for matching. Full-width punctuation (，。？（）％) is left alone: the
+# question patterns and the plans are written with it.
+_WIDE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u00a0\u2000-\u200a\u202f\u205f]")
+_OPENCC = None
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters → simplified (OpenCC t2s): 遂寧 → 遂宁. Simplified text is unchanged."""
+    global _OPENCC
+    if not any(ord(ch) >= 0x3400 for ch in text):
+        return text
+    if _OPENCC is None:
+        import opencc
+
+        _OPENCC = opencc.OpenCC("t2s")
+    return _OPENCC.convert(text)
+
+
+def normalize_query(text: str) -> str:
+    """A question or filter value as it is matched: invisible and control characters removed,
+    full-width letters, digits and spaces folded, radicals and compatibility ideographs unified,
+    traditional characters simplified. What is quoted from the plans is never normalised."""
+    text = _WIDE.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), clean_text(text))
+    return to_simplified(fold_compat_ideographs(text))
 
 
 class TextFileError(ValueError):

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from assistant.interfaces.evaluation import question_sets
+
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_K = 10
 
@@ -33,7 +35,7 @@ SEARCH_K = 10
 def questions(eval_dir: Path) -> list[dict]:
     """Every question of every set, in file order: {"set", "id", "question", "filters"}."""
     out = []
-    for path in sorted(eval_dir.glob("*.jsonl")) + sorted(eval_dir.glob("*/*.jsonl")):
+    for path in question_sets(eval_dir):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 data = json.loads(line)

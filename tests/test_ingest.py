@@ -1,4 +1,4 @@
-"""Uploading a plan without the browser: conversion, validation and refusals (assistant.ingest)."""
+"""Uploading a plan without the browser: conversion, validation and refusals (assistant.corpus.ingest)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import CorpusError, load_document, read_text
+from assistant.corpus import CorpusError, load_document
 from assistant.corpus.ingest import extract_text, ingest_upload, safe_stem, target_path
 
 from .conftest import CORPUS
@@ -60,7 +60,7 @@ def test_utf8_md_with_bom_and_crlf(corpus, uploads):
     assert "\r" not in text and text.startswith(PLAN_TITLE)
 
 
-def test_docx_paragraphs_and_tables(corpus, uploads):
+def test_docx_is_kept_as_given_and_read_with_its_table(corpus, uploads):
     import docx
 
     document = docx.Document()
@@ -72,9 +72,10 @@ def test_docx_paragraphs_and_tables(corpus, uploads):
     source = uploads / "county.docx"
     document.save(source)
     target = ingest_upload(source, corpus)
-    text = read_text(target)
-    assert target.name == "county.txt"
-    assert UNIQUE in text and "智慧健康小屋\t88个" in text
+    assert target.name == "county.docx" and target.read_bytes() == source.read_bytes()  # the original, as given
+    document = load_document(target)
+    assert document.kind == "docx" and UNIQUE in document.text
+    assert "智慧健康小屋；88个" in document.text  # a header-less one-row table: its cells as one statement
 
 
 def test_pdf_with_text_layer(corpus, uploads):
@@ -91,10 +92,13 @@ def test_pdf_with_text_layer(corpus, uploads):
         figure.savefig(source, format="pdf")
     plt.close(figure)
     target = ingest_upload(source, corpus)
-    assert PLAN_TITLE in read_text(target)
+    assert target.suffix == ".pdf" and target.read_bytes() == source.read_bytes()
+    document = load_document(target)
+    assert PLAN_TITLE in document.text and document.kind == "pdf"
+    assert [p.number for p in document.pages] == [1]
 
 
-def test_pdf_without_text_layer_is_refused(corpus, uploads):
+def test_pdf_of_blank_pages_is_refused(corpus, uploads):
     from pypdf import PdfWriter
 
     writer = PdfWriter()
@@ -102,7 +106,7 @@ def test_pdf_without_text_layer_is_refused(corpus, uploads):
     source = uploads / "scanned.pdf"
     with open(source, "wb") as handle:
         writer.write(handle)
-    with pytest.raises(CorpusError, match="no text layer"):
+    with pytest.raises(CorpusError, match="pages are blank"):
         ingest_upload(source, corpus)
     assert sorted(p.name for p in corpus.iterdir()) == ["donghai-2021.txt"]
 
@@ -113,11 +117,11 @@ def test_pdf_without_text_layer_is_refused(corpus, uploads):
         ("empty.txt", b"", "empty"),
         ("blank.txt", b"  \n\n ", "empty|no text"),
         ("image.txt", bytes(range(256)) * 8, "binary"),
-        ("photo.png", b"\x89PNG\r\n\x1a\n" + os.urandom(64), "wrong file type"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + os.urandom(64), "not a readable image"),
         ("plan.doc", "2023年测试县卫生健康工作要点".encode(), "wrong file type"),
         ("noext", b"abc", "wrong file type"),
         ("english.txt", b"A plan without any Chinese text. " * 20, "no Chinese"),
-        ("broken.docx", b"PK not really a zip", "not a valid .docx"),
+        ("broken.docx", b"PK not really a zip", "not a valid Word document"),
         ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
         ("latin1.txt", "Gesundheit für alle ".encode("latin-1") * 30, "garbled"),
         ("big5.txt", "二零二三年測試縣衛生健康工作要點，推進醫養結合。".encode("big5") * 5, "garbled"),
@@ -150,7 +154,7 @@ def test_names_never_overwrite_or_reuse_a_document_id(corpus, uploads):
     assert ingest_upload(source, corpus).name == "donghai-2021-3.txt"
     # a manifest id counts as taken too
     (corpus / "manifest.json").write_text('{"documents": {"x.txt": {"id": "county"}}}', encoding="utf-8")
-    assert target_path(corpus, "county.docx").name == "county-2.txt"
+    assert target_path(corpus, "county.docx").name == "county-2.docx"  # the original kept under its own suffix
     assert (corpus / "donghai-2021.txt").read_bytes() == (CORPUS / "donghai-2021.txt").read_bytes()
 
 

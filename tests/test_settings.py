@@ -61,7 +61,15 @@ WIRING = {
 # Used where the index is opened and built; tested by the index and backend tests.
 NOT_TUNING = {"corpus_dir", "index_dir", "users_file", "model", "verifier_model"}
 # Bounds read by the interfaces (CLI batch files, page uploads): tested by tests/test_faults.py.
-NOT_TUNING |= {"max_batch_bytes", "max_upload_text_bytes"}
+NOT_TUNING |= {"max_batch_bytes", "max_upload_text_bytes", "max_upload_bytes", "embed_max_chars"}
+# Limits and knobs of reading originals (PDF, scans, .docx, web pages): tested by tests/test_convert.py
+# and tests/test_originals.py (Settings.convert_options() passes them on), measured by benchmarks/formats.py.
+NOT_TUNING |= {"convert_max_pages", "convert_max_seconds", "convert_max_image_pixels", "convert_max_memory_bytes"}
+NOT_TUNING |= {"ocr_dpi", "min_ocr_confidence", "min_ocr_document_confidence", "low_ocr_confidence", "min_page_cjk"}
+# The server's doors (logins, sessions, upload quota): tested by tests/test_security.py and
+# tests/test_faults.py, measured by benchmarks/faults.py.
+NOT_TUNING |= {"login_max_failures", "login_address_max_failures", "login_window_seconds", "login_lockout_seconds"}
+NOT_TUNING |= {"session_check_seconds", "upload_quota_bytes", "upload_cache_seconds"}
 # Thread pools of the embedding model: speed only, measured by benchmarks/scale.py.
 NOT_TUNING |= {"query_threads", "build_threads"}
 # Where the first retrieval stage runs: tested against the local store by tests/test_milvus.py.

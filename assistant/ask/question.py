@@ -18,7 +18,7 @@ from ..corpus.metadata import NATIONAL
 from ..corpus.regions import Gazetteer
 from ..index.lexical import ChineseTokenizer
 from ..schema import Document, Scope, short_name
-from ..text import DOC_NUMBER, chinese_number, chinese_year, cjk_ratio, clean_text, squeeze_cjk_spaces
+from ..text import DOC_NUMBER, chinese_number, chinese_year, cjk_ratio, normalize_query, squeeze_cjk_spaces
 from . import patterns
 from .terms import TermMap
 
@@ -109,8 +109,9 @@ class Question:
 
     @property
     def has_content(self) -> bool:
-        """At least two letters or Chinese characters: "😀🏥", "？？？", "啊", "2022" ask nothing."""
-        return sum(1 for ch in self.text if ch.isalpha()) >= 2
+        """At least two different letters or Chinese characters: "😀🏥", "？？？", "啊", "2022"
+        and "浙" 999 times ask nothing."""
+        return len({ch for ch in self.text if ch.isalpha()}) >= 2
 
     @property
     def match_text(self) -> str:
@@ -184,8 +185,12 @@ class QuestionAnalyzer:
         self._en = re.compile(r"\b(" + "|".join(map(re.escape, sorted(english, key=len, reverse=True))) + r")\b", re.I)
 
     def analyze(self, text: str) -> Question:
-        """The analysed question. Raises QuestionError for an empty or an over-long question."""
-        question = clean_text(text)
+        """The analysed question. Raises QuestionError for an empty or an over-long question.
+
+        The text is normalised first (:func:`~assistant.text.normalize_query`): full-width
+        "Ｚｈｅｊｉａｎｇ ２０２２", a zero-width joiner inside 浙江 and traditional 遂寧 read as
+        Zhejiang 2022, 浙江 and 遂宁."""
+        question = normalize_query(text)
         if not question:
             if not text or not text.strip():
                 raise QuestionError("the question is empty", "empty")

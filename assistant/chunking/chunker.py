@@ -37,7 +37,7 @@ from ..schema import Chunk, ChunkKind, Document
 from ..text import CN_NUMERAL_CHARS, Sentence, split_sentences, squeeze_cjk_spaces
 from .outline import heading_of, item_fields, marker_family
 
-CHUNKER_VERSION = "section-3"
+CHUNKER_VERSION = "section-4"
 RECORD_SECTION = "文件信息"
 
 # A heading that looks back at an earlier year: its section states what was done, not planned.
@@ -49,6 +49,8 @@ _REVIEW = re.compile(
 # A run-in sub-heading is a short sentence with no numbers, lists, quotes or titles:
 # "持续改善医疗服务。" yes; "新建40个家庭医生工作室。" / "成立并运行“常州中医联盟”。" no.
 _NOT_IN_RUNIN = re.compile(r"[0-9０-９、“”\"《》,，%％；;：:（）()]")
+# Where an over-long sentence may be cut: after a clause mark or a space.
+_SOFT_BREAKS = ("，", "；", "、", ",", ";", " ", "\u3000", "：")
 _ORDINAL_RUNIN = re.compile(rf"^[{CN_NUMERAL_CHARS}]{{1,3}}是")
 
 
@@ -146,8 +148,8 @@ class SectionChunker:
         for block in self._numbered_blocks(text):
             blocks.extend(self._runin_blocks(text, block))
         blocks = [b for i, b in enumerate(blocks) if not self._drop(b, blocks[i + 1 : i + 2])]
-        spans = [(*s, True) for s in self._record_spans(text)]
-        spans += [(*s, False) for s in self._sized(text, self._merged(text, blocks))]
+        spans = [(*s, True) for s in self._capped(text, self._record_spans(text))]
+        spans += [(*s, False) for s in self._capped(text, self._sized(text, self._merged(text, blocks)))]
         chunks: list[Chunk] = []
         for start, end, trail, record in spans:
             piece = text[start:end]
@@ -345,6 +347,27 @@ class SectionChunker:
                     out.extend(
                         (a, b, trail) for a, b in self._pack(sentences, piece_end - piece_start, self.overlap_sentences)
                     )
+        return out
+
+    def _capped(self, text: str, spans: list[tuple[int, int, list[str]]]) -> list[tuple[int, int, list[str]]]:
+        """Every span at most ``max_chars`` long, whatever its punctuation: a "sentence" longer
+        than the budget (a page pasted without 。, a table flattened to one line) is cut at the
+        last comma, semicolon or space of each window, else at the budget itself."""
+        out: list[tuple[int, int, list[str]]] = []
+        for start, end, trail in spans:
+            while end - start > self.max_chars:
+                window = text[start : start + self.max_chars]
+                cut = max(window.rfind(mark) for mark in _SOFT_BREAKS) + 1
+                if cut < self.max_chars // 2:
+                    cut = self.max_chars
+                piece_end = self._trim_end(text, start, start + cut)
+                if piece_end > start:
+                    out.append((start, piece_end, trail))
+                start += cut
+                while start < end and text[start].isspace():
+                    start += 1
+            if end > start:
+                out.append((start, end, trail))
         return out
 
     @staticmethod

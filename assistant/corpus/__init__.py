@@ -4,7 +4,8 @@
 - ``record``: what is not plan content (web chrome) or is the publisher's record (文号 …)
 - ``metadata``: title, region, level, year, issuer, 文号 inferred from the text
 - ``regions``: the gazetteer of administrative divisions
-- ``ingest``: an uploaded .txt/.md/.docx/.pdf turned into a corpus file
+- ``originals``: any supported original (PDF, scan, .docx, web page) read as text, cached
+- ``ingest``: an uploaded original checked and added to the corpus
 """
 
 from .errors import CorpusError
@@ -16,6 +17,7 @@ from .files import (
     PROVENANCE_FIELDS,
     content_hash,
     corpus_files,
+    forget_entry,
     load_corpus,
     load_document,
     load_manifest,
@@ -25,6 +27,7 @@ from .files import (
     update_manifest,
 )
 from .metadata import MetadataReader
+from .originals import ORIGINAL_SUFFIXES, PAGED_KINDS, Originals, ReadOriginal
 from .record import RECORD_LABELS, Line, is_chrome, is_record_line, record_fields, split_lines
 
 __all__ = [
@@ -32,13 +35,18 @@ __all__ = [
     "EDITABLE_FIELDS",
     "LEVELS",
     "MANIFEST_NAME",
+    "ORIGINAL_SUFFIXES",
+    "PAGED_KINDS",
     "PROVENANCE_FIELDS",
     "RECORD_LABELS",
     "CorpusError",
     "Line",
     "MetadataReader",
+    "Originals",
+    "ReadOriginal",
     "content_hash",
     "corpus_files",
+    "forget_entry",
     "is_chrome",
     "is_record_line",
     "load_corpus",

@@ -1,6 +1,8 @@
 """Reading the corpus: plan files plus their metadata (manifest or inferred from the text).
 
-``load_corpus(corpus_dir)`` returns one :class:`Document` per ``*.txt``/``*.md`` file.
+``load_corpus(corpus_dir)`` returns one :class:`Document` per original in the folder: plain text
+(``.txt``/``.md``) as it is, PDFs, scans, ``.docx`` and saved web pages through the converter
+(:mod:`assistant.corpus.originals`).
 Metadata comes from ``corpus/manifest.json`` when the file has an entry; otherwise it is
 inferred from the text (see :mod:`assistant.corpus.metadata`) and the inferred fields are
 listed in ``Document.inferred`` so the caller can tell the user.
@@ -17,41 +19,23 @@ from ..config import DEFAULTS
 from ..schema import Document
 from .errors import CorpusError
 from .metadata import MetadataReader
+from .originals import ORIGINAL_SUFFIXES, Originals
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
-CORPUS_SUFFIXES = (".txt", ".md")
+CORPUS_SUFFIXES = ORIGINAL_SUFFIXES
 
 
 def read_text(path: Path, max_chars: int = DEFAULTS.max_plan_chars) -> str:
-    """Read a plan file as text: UTF-8 (with or without BOM), else GB18030.
+    """The text of a plain-text plan file (UTF-8 with or without BOM, else GB18030; ``\n`` line ends).
 
-    Raises CorpusError when the bytes are neither, the file holds no text, or it is longer
-    than ``max_chars`` characters (chunking time grows with a plan's length).
+    Raises CorpusError when the bytes are neither, the file holds no text, or it is longer than
+    ``max_chars`` characters. The decoding is the converter's (one reader of text files).
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(4 * max_chars + 1)  # at most 4 bytes a character
-    except OSError as err:
-        raise CorpusError(f"{path.name}: cannot be read ({err.strerror or err})") from None
-    if len(data) > 4 * max_chars:
-        raise CorpusError(f"{path.name}: too large for a plan (more than {max_chars:,} characters)")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise CorpusError(f"{path.name}: not UTF-8 or GB18030 text")
-    if "\x00" in text:
-        raise CorpusError(f"{path.name}: looks like a binary file, not plain text")
-    if not text.strip():
-        raise CorpusError(f"{path.name}: the file is empty")
-    if len(text) > max_chars:
-        raise CorpusError(f"{path.name}: {len(text):,} characters; a plan may have at most {max_chars:,}")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    from ..convert import ConvertOptions
+
+    return Originals(None, ConvertOptions(max_chars=max_chars)).read(path, Path(path).name).text
 
 
 def content_hash(text: str) -> str:
@@ -125,12 +109,34 @@ def set_provenance(corpus_dir: Path, source: str, **changes: object) -> dict:
     return _write_entry(corpus_dir, source, changes)
 
 
-def _write_entry(corpus_dir: Path, source: str, changes: dict[str, object]) -> dict:
+def forget_entry(corpus_dir: Path, source: str) -> None:
+    """Remove a plan's manifest entry (an upload rolled back, a plan removed for good)."""
     path = corpus_dir / MANIFEST_NAME
+    data = _read_manifest_data(path)
+    if source in data.get("documents", {}):
+        del data["documents"][source]
+        _write_manifest_data(path, data)
+
+
+def _read_manifest_data(path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     if not isinstance(data, dict):
         data = {}
-    documents = data.setdefault("documents", {})
+    if not isinstance(data.get("documents"), dict):
+        data["documents"] = {}
+    return data
+
+
+def _write_manifest_data(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{MANIFEST_NAME}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _write_entry(corpus_dir: Path, source: str, changes: dict[str, object]) -> dict:
+    path = corpus_dir / MANIFEST_NAME
+    data = _read_manifest_data(path)
+    documents = data["documents"]
     entry = dict(documents.get(source) or {})
     for key, value in changes.items():
         if value is None:
@@ -138,9 +144,7 @@ def _write_entry(corpus_dir: Path, source: str, changes: dict[str, object]) -> d
         else:
             entry[key] = value
     documents[source] = entry
-    tmp = path.with_name(f".{MANIFEST_NAME}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    _write_manifest_data(path, data)
     return entry
 
 
@@ -149,12 +153,24 @@ def load_document(
     entry: dict | None = None,
     reader: MetadataReader | None = None,
     max_chars: int = DEFAULTS.max_plan_chars,
+    originals: Originals | None = None,
 ) -> Document:
-    """Read one plan file and its metadata. Raises CorpusError for unusable files."""
-    text = read_text(path, max_chars)
+    """Read one original (any supported format) and its metadata. Raises CorpusError for unusable files.
+
+    ``originals`` converts non-text formats (default: no cache, a child process per file).
+    """
+    if originals is None:
+        from ..convert import ConvertOptions
+
+        originals = Originals(None, ConvertOptions(max_chars=max_chars))
+    read = originals.read(path)
+    text = read.text
     if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") < 20:
         raise CorpusError(f"{path.name}: no Chinese plan text found")
     doc = (reader or MetadataReader()).read(path, text, entry)
+    doc.kind, doc.pages = read.kind, read.pages
+    for warning in read.warnings:
+        log.info("%s: %s", path.name, warning)
     if doc.inferred:
         log.info("%s: inferred %s", path.name, ", ".join(f"{k}={getattr(doc, k)!r}" for k in doc.inferred))
     return doc
@@ -164,7 +180,11 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     """The plan files of a corpus directory, sorted by name."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
-    return sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in CORPUS_SUFFIXES and p.is_file())
+    return sorted(
+        p
+        for p in corpus_dir.iterdir()
+        if p.suffix.lower() in CORPUS_SUFFIXES and not p.name.startswith(".") and p.is_file()
+    )
 
 
 def mark_same_scope(documents: list[Document]) -> None:
@@ -177,14 +197,14 @@ def mark_same_scope(documents: list[Document]) -> None:
         d.same_scope = [i for i in claims.get((d.region, d.year or 0), []) if i != d.doc_id]
 
 
-def load_corpus(corpus_dir: Path) -> list[Document]:
+def load_corpus(corpus_dir: Path, originals: Originals | None = None) -> list[Document]:
     """All plans of ``corpus_dir``; files that cannot be read are skipped with a warning."""
     manifest = load_manifest(corpus_dir)
     reader = MetadataReader()
     documents = []
     for path in corpus_files(corpus_dir):
         try:
-            documents.append(load_document(path, manifest.get(path.name), reader))
+            documents.append(load_document(path, manifest.get(path.name), reader, originals=originals))
         except CorpusError as err:
             log.warning("skipped %s", err)
     mark_same_scope(documents)

@@ -1,34 +1,38 @@
-"""Turning an uploaded plan file into a corpus file: validate, convert to UTF-8 text, write.
+"""Adding an uploaded original to the corpus: check it, read it as text, write it.
 
-``ingest_upload(path, corpus_dir)`` accepts ``.txt`` / ``.md`` (UTF-8, GB18030 or GBK),
-``.docx`` (via python-docx) and ``.pdf`` with a text layer (via pypdf), and writes the
-plan's text into ``corpus_dir`` as a UTF-8 ``.txt`` named after the upload (``-2``,
-``-3`` … appended when the name or its document id is taken). Anything unusable is
-refused with :class:`~assistant.corpus.CorpusError` whose message says why; on any
+``prepare_upload(path, corpus_dir, name)`` reads any format the corpus takes (plain text, PDF with a
+text layer or scanned, page images, ``.docx``, saved web pages; see :mod:`assistant.corpus.originals`)
+and decides its corpus file, writing nothing; ``write_upload`` then puts it in place. A plain-text
+upload is written as UTF-8 ``.txt`` (GBK and ``\r\n`` made canonical); every other original is kept
+as the user gave it, byte for byte, under its own suffix: its text is derived (and cached by the
+conversion cache). Names get ``-2``, ``-3`` … when the name or its document id is taken. Anything
+unusable is refused with :class:`~assistant.corpus.CorpusError` whose message says why; on any
 failure nothing is left behind in the corpus folder.
 
-The caller then runs an (incremental) index build; see ``assistant.app``.
+The caller then runs an (incremental) index build; see ``assistant.interfaces.uploads``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
-import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DEFAULTS
 from .errors import CorpusError
-from .files import content_hash, corpus_files, load_document, load_manifest, read_text
+from .files import content_hash, corpus_files, load_manifest
 from .metadata import MetadataReader
+from .originals import ORIGINAL_SUFFIXES, TEXT_SUFFIXES, Originals, Progress, ReadOriginal
 
 log = logging.getLogger(__name__)
 
-ACCEPTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ACCEPTED_SUFFIXES = ORIGINAL_SUFFIXES
 MIN_CHINESE_CHARS = 20  # the same floor load_document applies
 
 _UNSAFE_NAME = re.compile(r"[^\w\-.\u4e00-\u9fff（）()]+")
@@ -39,13 +43,36 @@ def count_chinese(text: str) -> int:
     return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
-def _looks_binary(data: bytes) -> bool:
-    """True for bytes that are not text in any encoding we accept (NULs, many control bytes)."""
-    sample = data[:65536]
-    if b"\x00" in sample:
-        return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
-    return controls > max(8, len(sample) // 100)
+def _originals(max_chars: int, max_unpacked: int, max_bytes: int, originals: Originals | None) -> Originals:
+    if originals is not None:
+        return originals
+    from ..convert import ConvertOptions
+
+    return Originals(
+        None, ConvertOptions(max_chars=max_chars, max_unpacked_bytes=max_unpacked, max_file_bytes=max_bytes)
+    )
+
+
+def read_upload(
+    path: Path,
+    name: str | None = None,
+    max_chars: int = DEFAULTS.max_plan_chars,
+    max_unpacked: int = DEFAULTS.max_upload_text_bytes,
+    max_bytes: int = DEFAULTS.max_upload_bytes,
+    originals: Originals | None = None,
+    progress: Progress | None = None,
+) -> ReadOriginal:
+    """An uploaded original read as text; raises CorpusError saying why it cannot be used.
+
+    Input: any format of :data:`ACCEPTED_SUFFIXES`; ``name`` (default ``path.name``) is the name the
+    user gave it, which decides its format and is used in messages; ``originals`` the reader (with
+    its conversion cache) of the corpus the upload goes to.
+    """
+    name = name or path.name
+    read = _originals(max_chars, max_unpacked, max_bytes, originals).read(path, name, progress)
+    if not read.text.strip():
+        raise CorpusError(f"{name}: the file is empty (no text in it)")
+    return read
 
 
 def extract_text(
@@ -53,143 +80,10 @@ def extract_text(
     name: str | None = None,
     max_chars: int = DEFAULTS.max_plan_chars,
     max_unpacked: int = DEFAULTS.max_upload_text_bytes,
+    max_bytes: int = DEFAULTS.max_upload_bytes,
 ) -> str:
-    """The plain text of an uploaded plan file; raises CorpusError saying why it cannot be used.
-
-    Input: a ``.txt``/``.md``/``.docx``/``.pdf`` file; ``name`` (default ``path.name``) is the
-    name the user gave it, which decides its type and is used in messages.
-    Output: its text with ``\\n`` line ends.
-    """
-    name = name or path.name
-    suffix = Path(name).suffix.lower()
-    if suffix not in ACCEPTED_SUFFIXES:
-        raise CorpusError(
-            f"{name}: wrong file type {suffix or '(none)'}; upload a .txt, .md, .docx or .pdf (with a text layer)"
-        )
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise CorpusError(f"{name}: cannot be read ({err})") from err
-    if size == 0:
-        raise CorpusError(f"{name}: the file is empty")
-    if size > MAX_UPLOAD_BYTES:
-        raise CorpusError(f"{name}: too large ({size / 1e6:.1f} MB; at most {MAX_UPLOAD_BYTES // 1_000_000} MB)")
-    if suffix in (".txt", ".md"):
-        data = path.read_bytes()
-        if _looks_binary(data):
-            raise CorpusError(f"{name}: looks like a binary file, not plain text")
-        text = _decode(data, name)
-    elif suffix == ".docx":
-        text = _docx_text(path, name, max_unpacked)
-    else:
-        text = _pdf_text(path, name, max_chars)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    if not text.strip():
-        raise CorpusError(f"{name}: the file is empty (no text in it)")
-    if len(text) > max_chars:
-        raise CorpusError(f"{name}: {len(text):,} characters of text; a plan may have at most {max_chars:,}")
-    return text
-
-
-def _decode(data: bytes, name: str) -> str:
-    """Bytes of a text upload → str, as :func:`assistant.corpus.read_text` reads corpus files.
-
-    UTF-8 (with or without BOM) first, else GB18030 (a superset of GBK and GB2312). Bytes in
-    some other encoding (Latin-1, Big5 …) often still "decode" as GB18030 into rare
-    characters; those are refused as garbled rather than indexed as nonsense.
-    """
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as err:
-        raise CorpusError(f"{name}: not UTF-8 or GBK/GB18030 text (cannot decode byte {err.start})") from err
-    chinese = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
-    if chinese:
-        common = sum(1 for ch in chinese if _in_gb2312(ch))
-        if common / len(chinese) < 0.9:
-            raise CorpusError(
-                f"{name}: the text looks garbled when read as GBK/GB18030; save it as UTF-8 (or GBK) and upload again"
-            )
-    return text
-
-
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
-def _docx_text(path: Path, name: str, max_unpacked: int) -> str:
-    """Paragraphs and table rows (cells joined by tabs) of a .docx, in document order."""
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    if not zipfile.is_zipfile(path):
-        raise CorpusError(f"{name}: not a valid .docx file (not a Word document package)")
-    try:
-        with zipfile.ZipFile(path) as package:
-            unpacked = sum(member.file_size for member in package.infolist())
-    except (zipfile.BadZipFile, OSError) as err:
-        raise CorpusError(f"{name}: not a valid .docx file ({err})") from err
-    if unpacked > max_unpacked:
-        # Checked before anything is decompressed: a small .docx can hold gigabytes of XML.
-        raise CorpusError(
-            f"{name}: the document unpacks to {unpacked / 1e6:,.0f} MB; at most {max_unpacked / 1e6:,.0f} MB"
-        )
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as err:
-        raise CorpusError(f"{name}: not a valid .docx file ({err})") from err
-
-    def text_of(element) -> str:
-        return "".join(node.text or "" for node in element.iter() if node.tag.endswith("}t"))
-
-    lines: list[str] = []
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(text_of(child))
-        elif tag == "tbl":
-            for row in child.iter():
-                if row.tag.endswith("}tr"):
-                    cells = [text_of(cell).strip() for cell in row.iterchildren() if cell.tag.endswith("}tc")]
-                    lines.append("\t".join(cells))
-    return "\n".join(lines)
-
-
-def _pdf_text(path: Path, name: str, max_chars: int) -> str:
-    """The text layer of a PDF, page by page."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception as err:  # pypdf raises several kinds here
-                raise CorpusError(f"{name}: the PDF is password-protected") from err
-        pages, size = [], 0
-        for page in reader.pages:
-            pages.append(page.extract_text() or "")
-            size += len(pages[-1])
-            if size > max_chars:
-                raise CorpusError(f"{name}: the PDF holds more than {max_chars:,} characters of text")
-    except CorpusError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
-        raise CorpusError(f"{name}: not a readable PDF ({err})") from err
-    text = "\n".join(pages)
-    if not text.strip():
-        raise CorpusError(
-            f"{name}: the PDF has no text layer (a scan?); run OCR first or upload the text as .txt/.docx"
-        )
-    return text
+    """The plain text of an uploaded original (see :func:`read_upload`)."""
+    return read_upload(path, name, max_chars, max_unpacked, max_bytes).text
 
 
 def safe_stem(name: str) -> str:
@@ -213,27 +107,136 @@ def _taken_ids(corpus_dir: Path) -> set[str]:
     return taken
 
 
-def target_path(corpus_dir: Path, original_name: str) -> Path:
-    """Where an upload named ``original_name`` goes: ``<stem>.txt``, or ``<stem>-2.txt`` … if taken."""
+def target_path(corpus_dir: Path, original_name: str, suffix: str | None = None) -> Path:
+    """Where an upload named ``original_name`` goes: ``<stem><suffix>``, or ``<stem>-2<suffix>`` … if taken.
+
+    ``suffix`` defaults to the one the original is kept under: ``.txt`` for plain text (which is
+    written as UTF-8 text), else the original's own (``.pdf``, ``.docx`` …, lower case).
+    """
+    if suffix is None:
+        own = Path(original_name).suffix.lower()
+        suffix = ".txt" if own in TEXT_SUFFIXES or own not in ORIGINAL_SUFFIXES else own
     stem = safe_stem(original_name)
     taken = _taken_ids(corpus_dir)
     candidate, n = stem, 1
     while candidate.lower() in taken:
         n += 1
         candidate = f"{stem}-{n}"
-    return corpus_dir / f"{candidate}.txt"
+    return corpus_dir / f"{candidate}{suffix}"
 
 
-def _duplicate_of(corpus_dir: Path, text: str) -> str | None:
-    """The name of a corpus file whose text equals ``text``, if any."""
+def duplicate_of(corpus_dir: Path, text: str, originals: Originals | None = None) -> str | None:
+    """The name of a corpus file whose text equals ``text``, if any (originals read by ``originals``)."""
     digest = content_hash(text)
+    reader = originals or Originals(None)
     for existing in corpus_files(corpus_dir):
         try:
-            if content_hash(read_text(existing)) == digest:
+            if content_hash(reader.read(existing).text) == digest:
                 return existing.name
         except CorpusError:
             continue
     return None
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """An upload that passed every check and is ready to be written.
+
+    ``text`` is what it reads as; ``kind`` the format it was read as (``text``, ``pdf``, ``scan`` …);
+    ``source`` the uploaded file whose bytes are kept (None: plain text, written from ``text``);
+    ``target`` the corpus file it becomes (nothing is written yet).
+    """
+
+    name: str  # the name the user gave it
+    target: Path
+    text: str
+    kind: str = "text"
+    source: Path | None = None
+
+    @property
+    def digest(self) -> str:
+        return content_hash(self.text)
+
+
+def prepare_upload(
+    path: Path,
+    corpus_dir: Path,
+    original_name: str | None = None,
+    max_chars: int = DEFAULTS.max_plan_chars,
+    max_unpacked: int = DEFAULTS.max_upload_text_bytes,
+    max_bytes: int = DEFAULTS.max_upload_bytes,
+    originals: Originals | None = None,
+    progress: Progress | None = None,
+) -> PreparedUpload:
+    """Check an uploaded original and decide its corpus file, writing nothing to the corpus.
+
+    Raises CorpusError when the file is empty, binary, of a wrong type, undecodable, unreadable
+    (encrypted, damaged, no text recognised …), holds no Chinese plan text, or duplicates a plan
+    already in the corpus. With ``originals`` (the corpus's reader) its conversion is cached, so the
+    index build that follows does not convert it again.
+    """
+    path, corpus_dir = Path(path), Path(corpus_dir)
+    name = original_name or path.name
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus directory not found: {corpus_dir}")
+    reader = _originals(max_chars, max_unpacked, max_bytes, originals)
+    read = read_upload(path, name, max_chars, max_unpacked, max_bytes, reader, progress)
+    if count_chinese(read.text) < MIN_CHINESE_CHARS:
+        raise CorpusError(f"{name}: no Chinese plan text found (fewer than {MIN_CHINESE_CHARS} Chinese characters)")
+    duplicate = duplicate_of(corpus_dir, read.text, reader)
+    if duplicate:
+        raise CorpusError(f"{name}: the same text is already in the corpus as {duplicate}")
+    keep_bytes = Path(name).suffix.lower() not in TEXT_SUFFIXES
+    return PreparedUpload(name, target_path(corpus_dir, name), read.text, read.kind, path if keep_bytes else None)
+
+
+def write_upload(prepared: PreparedUpload) -> Path:
+    """Write a prepared upload into the corpus; returns the new file.
+
+    Written under a name the index builder ignores, then renamed into place, so a concurrent
+    build never sees a half-written plan. Raises CorpusError (nothing left behind) when the
+    written file is not what was checked.
+    """
+    target = prepared.target
+    handle, partial_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=target.parent)
+    partial = Path(partial_name)
+    try:
+        if prepared.source is None:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                out.write(prepared.text)
+        else:
+            os.close(handle)
+            shutil.copyfile(prepared.source, partial)
+            if _file_digest(partial) != _file_digest(prepared.source):
+                raise CorpusError(f"{prepared.name}: the copy in the corpus differs from the upload")
+        os.replace(partial, target)
+        document = MetadataReader().read(target, prepared.text, None)
+    except CorpusError as err:
+        target.unlink(missing_ok=True)
+        raise CorpusError(str(err).replace(target.name, prepared.name, 1)) from err
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
+    log.info(
+        "added %s as %s (%s; title %r, region %r, year %s)",
+        prepared.name,
+        target.name,
+        prepared.kind,
+        document.title,
+        document.region,
+        document.year,
+    )
+    return target
 
 
 def ingest_upload(
@@ -243,55 +246,21 @@ def ingest_upload(
     max_chars: int = DEFAULTS.max_plan_chars,
     max_unpacked: int = DEFAULTS.max_upload_text_bytes,
 ) -> Path:
-    """Validate an uploaded plan and write it into ``corpus_dir`` as UTF-8 ``.txt``.
-
-    Args:
-        path: the uploaded file.
-        corpus_dir: the corpus folder; it must exist.
-        original_name: the name the user uploaded (default ``path.name``); its suffix decides
-            how the file is read and its stem names the new corpus file.
-
-    Returns the path of the new corpus file. Raises CorpusError (nothing written) when the
-    file is empty, binary, of a wrong type, undecodable, a PDF without text, holds no
-    Chinese plan text, or duplicates a plan already in the corpus.
-    """
-    path, corpus_dir = Path(path), Path(corpus_dir)
-    name = original_name or path.name
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus directory not found: {corpus_dir}")
-    text = extract_text(path, name, max_chars, max_unpacked)
-    if count_chinese(text) < MIN_CHINESE_CHARS:
-        raise CorpusError(f"{name}: no Chinese plan text found (fewer than {MIN_CHINESE_CHARS} Chinese characters)")
-    duplicate = _duplicate_of(corpus_dir, text)
-    if duplicate:
-        raise CorpusError(f"{name}: the same text is already in the corpus as {duplicate}")
-    target = target_path(corpus_dir, name)
-    # Write under a name the index builder ignores, then rename into place, so a
-    # concurrent build never sees a half-written plan.
-    handle, partial_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=corpus_dir)
-    partial = Path(partial_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(partial, target)
-        document = load_document(target, None, MetadataReader())
-    except CorpusError as err:
-        target.unlink(missing_ok=True)
-        raise CorpusError(str(err).replace(target.name, name, 1)) from err
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    finally:
-        partial.unlink(missing_ok=True)
-    log.info(
-        "added %s as %s (title %r, region %r, year %s)",
-        name,
-        target.name,
-        document.title,
-        document.region,
-        document.year,
-    )
-    return target
+    """Validate an uploaded original and write it into ``corpus_dir`` (see :func:`prepare_upload`
+    and :func:`write_upload`); returns the new corpus file."""
+    return write_upload(prepare_upload(path, corpus_dir, original_name, max_chars, max_unpacked))
 
 
-__all__ = ["ACCEPTED_SUFFIXES", "count_chinese", "extract_text", "ingest_upload", "safe_stem", "target_path"]
+__all__ = [
+    "ACCEPTED_SUFFIXES",
+    "PreparedUpload",
+    "count_chinese",
+    "duplicate_of",
+    "extract_text",
+    "ingest_upload",
+    "prepare_upload",
+    "read_upload",
+    "safe_stem",
+    "target_path",
+    "write_upload",
+]

@@ -30,7 +30,9 @@ RECORD_LABELS = (
 _LABEL = "|".join(r"[^\S\n]*".join(label) for label in RECORD_LABELS)
 _RECORD_LINE = re.compile(rf"^\s*(?:{_LABEL})[^\S\n]*[:：]")
 _TRAILING_CHROME = re.compile(r"\s*(?:浏览次数|字体)[:：]")
-_RECORD_FIELD = re.compile(rf"(?<![\u4e00-\u9fff])({_LABEL})[^\S\n]*[:：][^\S\n]*")
+# A label is found even run into the previous value ("省卫生健康委员会文号:浙卫发…", as a PDF's text
+# layer gives a portal header once its spacing is gone): the colon after it is what marks it.
+_RECORD_FIELD = re.compile(rf"({_LABEL})[^\S\n]*[:：][^\S\n]*")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ plan. Plans that do not address a topic get a "not found" row, never an unrelate
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -20,6 +18,7 @@ from ..config import Settings
 from ..facts import Indicator
 from ..index import PolicyIndex
 from ..schema import Filters
+from .export import md_text, to_csv
 
 _QUOTES = re.compile(r"[“”\"'‘’《》]")
 _RATE_TOPIC = re.compile(r"率|比例|占比|\brates?\b|\bshares?\b|\bpercentages?\b|\bproportions?\b", re.I)
@@ -70,24 +69,21 @@ class Comparison:
         return {"topic": self.topic, "rows": [asdict(r) | {"citation": r.citation} for r in self.rows]}
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            ["region", "level", "year", "title", "found", "values", "quote", "section", "citation", "caution"]
-        )
-        for r in self.rows:
-            writer.writerow(
+        """The rows as CSV; no cell can run as a spreadsheet formula."""
+        header = ["region", "level", "year", "title", "found", "values", "quote", "section", "citation", "caution"]
+        return to_csv(
+            header,
+            (
                 [r.region, r.level, r.year, r.title, "yes" if r.found else "not found", "; ".join(r.values),
                  r.quote, " > ".join(r.section), r.citation, r.caution]
-            )  # fmt: skip
-        return out.getvalue()
+                for r in self.rows
+            ),
+        )  # fmt: skip
 
     def to_markdown(self) -> str:
-        def cell(text: str) -> str:
-            return text.replace("|", "\\|").replace("\n", " ")
-
+        """The rows as a Markdown table; plan text is escaped, so it renders as the plan wrote it."""
         lines = [
-            f"## {self.topic}",
+            f"## {md_text(self.topic)}",
             "",
             "| 地区 region | 级别 level | 年份 year | 数值 values | 原文 quote | 出处 citation |",
         ]
@@ -95,8 +91,8 @@ class Comparison:
         for r in self.rows:
             values = "、".join(r.values) if r.found else "未找到 not found"
             region = f"{r.region} ⚠ {r.caution}" if r.caution else r.region
-            cells = [cell(region), r.level, str(r.year or ""), cell(values), cell(r.quote), cell(r.citation)]
-            lines.append("| " + " | ".join(cells) + " |")
+            cells = [region, r.level, str(r.year or ""), values, r.quote, r.citation]
+            lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
         return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,7 @@
 """
 
 from .builder import BuildReport, EmbeddingCache, IndexBuilder, IndexCheck, check_index
-from .embeddings import Embedder, EmbedderError, EmbedderInfo, load_embedder
+from .embeddings import Embedder, EmbedderError, EmbedderInfo, embedder_for, load_embedder
 from .lexical import BM25Index, ChineseTokenizer
 from .store import IndexCorruptError, IndexMissingError, ModelMismatchError, PolicyIndex, PolicyIndexError
 
@@ -27,5 +27,6 @@ __all__ = [
     "PolicyIndex",
     "PolicyIndexError",
     "check_index",
+    "embedder_for",
     "load_embedder",
 ]

@@ -26,6 +26,7 @@ from ..config import DEFAULTS
 from ..corpus import (
     CorpusError,
     MetadataReader,
+    Originals,
     content_hash,
     corpus_files,
     load_document,
@@ -281,6 +282,7 @@ class IndexBuilder:
         embed_batch_chars: int = DEFAULTS.embed_batch_chars,
         min_sentence_chars: int = DEFAULTS.min_sentence_chars,
         max_plan_chars: int = DEFAULTS.max_plan_chars,
+        originals: Originals | None = None,
     ) -> None:
         if embed_batch_chars < 1 or min_sentence_chars < 1:
             raise ValueError(
@@ -294,6 +296,8 @@ class IndexBuilder:
         self.embedder = embedder
         self.chunker = chunker or SectionChunker()
         self.tokenizer = tokenizer
+        # Originals other than plain text are converted once and kept in index/conversions.
+        self.originals = originals or Originals(self.index_dir / "conversions")
 
     @property
     def chunker_signature(self) -> str:
@@ -379,7 +383,7 @@ class IndexBuilder:
                     report.unchanged.append(path.name)
                     continue
                 try:
-                    document = load_document(path, entry, reader, self.max_plan_chars)
+                    document = load_document(path, entry, reader, self.max_plan_chars, self.originals)
                 except CorpusError as err:
                     report.skipped[path.name] = str(err)
                     log.warning("skipped %s", err)

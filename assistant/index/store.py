@@ -203,7 +203,9 @@ def write_build(
 
     dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
     dense.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-    faiss.write_index(dense, str(folder / "dense.faiss"))
+    # Serialised here and written by Python: a full disk is then an OSError (ENOSPC) the
+    # interfaces report in one line, not faiss's RuntimeError with a C++ trace.
+    (folder / "dense.faiss").write_bytes(faiss.serialize_index(dense).tobytes())
     lexical.save(folder / "bm25")
     write_json(folder / "documents.json", [asdict(d) for d in documents])
     write_rows(folder / "chunks.jsonl", chunks)

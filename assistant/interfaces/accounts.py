@@ -56,6 +56,13 @@ class Account:
         return self.role == EDITOR
 
 
+def _is_hex(value: object) -> bool:
+    return isinstance(value, str) and len(value) >= 16 and len(value) % 2 == 0 and bool(_HEX.fullmatch(value))
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
 def _hash(password: str, salt: bytes) -> str:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT).hex()
 
@@ -79,6 +86,12 @@ class Accounts:
             bad = [a.name for a in self._accounts.values() if a.role not in ROLES]
             if bad:
                 raise AccountsError(f"{self.path}: unknown role for {', '.join(bad)}; roles are {', '.join(ROLES)}")
+            damaged = [a.name for a in self._accounts.values() if not (_is_hex(a.salt) and _is_hex(a.hash))]
+            if damaged:
+                raise AccountsError(
+                    f"{self.path}: the salt or hash of {', '.join(damaged)} is damaged; "
+                    "set the password again with `policyqa users add NAME`"
+                )
 
     @property
     def enabled(self) -> bool:
@@ -128,7 +141,7 @@ class Accounts:
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = _private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({"accounts": [asdict(a) for a in self]}, handle, ensure_ascii=False, indent=1)
         os.replace(tmp, self.path)
@@ -152,8 +165,17 @@ def local_user() -> str:
         return "local"
 
 
+def _private(path: Path, flags: int) -> int:
+    """Open ``path`` readable and writable by the owner only (an existing file is made so too)."""
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
 class AuditLog:
-    """Append-only JSON Lines of changes to the corpus: ``{"at", "user", "action", "plan", ...}``."""
+    """Append-only JSON Lines of changes to the corpus: ``{"at", "user", "action", "plan", ...}``.
+
+    The file is the owner's only (mode 0600): it names who changed what."""
 
     FILE = "audit.jsonl"
 
@@ -163,7 +185,8 @@ class AuditLog:
     def record(self, user: str, action: str, plan: str, **details: Any) -> None:
         entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "user": user, "action": action, "plan": plan, **details}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
+        fd = _private(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # whole lines even with two servers on one index
             handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
@@ -179,3 +202,110 @@ class AuditLog:
                 except ValueError:
                     continue
         return rows[-limit:] if limit else rows
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """When failed logins lock: ``max_failures`` for one account or ``address_max_failures``
+    from one address within ``window`` seconds lock it for ``lockout`` seconds."""
+
+    max_failures: int = 5
+    address_max_failures: int = 20
+    window: float = 900.0
+    lockout: float = 900.0
+
+
+class LoginGuard:
+    """Failed logins per account and per address, and the lockouts they cause.
+
+    Kept in a JSON file beside the accounts (``users.logins.json``, owner only) so that
+    ``policyqa users unlock`` and an editor on the page can lift a lockout the server set,
+    and a restart does not reset the count. Every change is one locked read-modify-write.
+    """
+
+    def __init__(self, users_file: Path, policy: LoginPolicy | None = None, clock=time.time) -> None:
+        users_file = Path(users_file)
+        self.path = users_file.with_name(f"{users_file.stem}.logins.json")
+        self.policy = policy or LoginPolicy()
+        self._clock = clock
+
+    def locked(self, name: str, address: str) -> float:
+        """Seconds until ``name`` may try again from ``address`` (0: not locked)."""
+        now = self._clock()
+        state = self._read()
+        until = max(
+            state["accounts"].get(name, {}).get("locked_until", 0.0),
+            state["addresses"].get(address, {}).get("locked_until", 0.0),
+        )
+        return max(0.0, until - now)
+
+    def failed(self, name: str, address: str) -> None:
+        """Count a failed login; lock the account or the address when it has failed too often."""
+        now, policy = self._clock(), self.policy
+
+        def change(state: dict) -> None:
+            for table, key, limit in (
+                ("accounts", name, policy.max_failures),
+                ("addresses", address, policy.address_max_failures),
+            ):
+                if not key:
+                    continue
+                entry = state[table].setdefault(key, {"failures": []})
+                entry["failures"] = [t for t in entry.get("failures", []) if now - t < policy.window] + [now]
+                if len(entry["failures"]) >= limit:
+                    entry["locked_until"] = now + policy.lockout
+                    entry["failures"] = []
+
+        self._update(change)
+
+    def succeeded(self, name: str) -> None:
+        """A correct password: the account's count starts again (its address's does not)."""
+        self._update(lambda state: state["accounts"].pop(name, None))
+
+    def unlock(self, name: str | None = None, address: str | None = None) -> bool:
+        """Lift the lockout (and the count) of an account or an address; True when there was one."""
+        lifted = []
+
+        def change(state: dict) -> None:
+            if name:
+                lifted.append(state["accounts"].pop(name, None))
+            if address:
+                lifted.append(state["addresses"].pop(address, None))
+
+        self._update(change)
+        return any(lifted)
+
+    def locks(self) -> list[dict[str, Any]]:
+        """Current lockouts: ``{"kind": "account"|"address", "name", "seconds_left"}``."""
+        now, state = self._clock(), self._read()
+        out = []
+        for table, kind in (("accounts", "account"), ("addresses", "address")):
+            for key, entry in sorted(state[table].items()):
+                left = entry.get("locked_until", 0.0) - now
+                if left > 0:
+                    out.append({"kind": kind, "name": key, "seconds_left": round(left)})
+        return out
+
+    def _read(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        for table in ("accounts", "addresses"):
+            if not isinstance(data.get(table), dict):
+                data[table] = {}
+        return data
+
+    def _update(self, change) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _private(self.path.with_name(f".{self.path.name}.lock"), os.O_WRONLY | os.O_CREAT)
+        with os.fdopen(fd, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self._read()
+            change(state)
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            with os.fdopen(_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "w", encoding="utf-8") as out:
+                json.dump(state, out)
+            os.replace(tmp, self.path)

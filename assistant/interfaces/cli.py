@@ -27,7 +27,7 @@ from ..corpus import CorpusError
 from ..index import EmbedderError, PolicyIndexError
 from ..schema import Answer, Filters, Hit
 from ..text import TextFileError, clean_text, read_text_file
-from .accounts import Accounts, AccountsError, AuditLog, local_user
+from .accounts import Accounts, AccountsError, AuditLog, LoginGuard, local_user
 from .evaluation import GoldFileError, load_gold, run_gold, write_report
 
 log = logging.getLogger("policyqa")
@@ -44,6 +44,7 @@ examples:
   policyqa compare 老年医学科 --csv geriatrics.csv
   policyqa refs 优质服务基层行 --sentences
   policyqa who 家庭医生签约
+  policyqa add ~/Downloads/*.pdf plans/            add PDFs, scans, .docx, web pages (a folder too)
   policyqa docs                                    plans, metadata and where it came from
   policyqa docs national-2024.txt --set level=national
   policyqa serve                                   the chat page on http://127.0.0.1:7860
@@ -172,7 +173,8 @@ def format_answer(answer: Answer, width: int) -> str:
             if c.gloss:
                 parts.append(wrap(f"gloss: {c.gloss}", width, "    "))
             reviewing = f" (reviewing {c.about_year})" if c.about_year else ""
-            parts.append(f"    {c.source}:{c.start}-{c.end}{reviewing}")
+            page = f" · {c.page_label()}" if c.page else ""
+            parts.append(wrap(f"{c.source}:{c.start}-{c.end}{page}{reviewing}", width, "    "))
     elif answer.abstained and answer.hits:
         parts.append("\nNearest passages:")
         parts.append(format_hits(answer.hits[:3], width))
@@ -225,15 +227,24 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from ..index import load_embedder
-    from ..pipeline import PolicyQA
-
     settings = _settings(args)
     if args.check:
         return _check_index(settings, args.json)
-    qa = PolicyQA(settings, load_embedder(settings.model, settings.query_threads, settings.build_threads))
-    report = qa.build_index(rebuild=args.rebuild, progress=not args.quiet)
-    if args.json:
+    return _build(args, settings, rebuild=args.rebuild)
+
+
+def _build(args: argparse.Namespace, settings: Settings, rebuild: bool = False) -> int:
+    """Bring the index up to date with the corpus and print what changed (``index``, and
+    ``docs --set`` / ``--confirm`` after they wrote the manifest)."""
+    from ..index import embedder_for
+    from ..pipeline import PolicyQA
+    from .uploads import Uploads
+
+    qa = PolicyQA(settings, embedder_for(settings))
+    for line in Uploads(qa, AuditLog(settings.index_dir)).recover():
+        print(f"index: {line}")
+    report = qa.build_index(rebuild=rebuild, progress=not args.quiet)
+    if getattr(args, "json", False):
         print(json.dumps(report.__dict__, ensure_ascii=False, indent=1))
         return 0
     print(f"index: {settings.index_dir} ({report.build})")
@@ -256,8 +267,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _check_index(settings, as_json: bool) -> int:
     from ..index import check_index
+    from .uploads import pending_uploads
 
     check = check_index(settings.index_dir)
+    damaged = bool(check.problems)
+    # Intact files are not enough: the live build must hold every plan of the corpus.
+    for name in pending_uploads(settings.corpus_dir):
+        check.problems.append(f"the upload of {name} was interrupted (policyqa index finishes or rolls it back)")
+    check.problems += [f"{name} is in the corpus but not in the index" for name in _not_indexed(settings)]
     if as_json:
         print(json.dumps({**check.__dict__, "ok": check.ok}, ensure_ascii=False, indent=1))
     elif check.ok:
@@ -269,8 +286,31 @@ def _check_index(settings, as_json: bool) -> int:
         print(f"index: {settings.index_dir} ({check.build or 'no live build'}) is damaged:")
         for problem in check.problems:
             print(f"  {problem}")
-        print("  repair: policyqa index --rebuild")
+        print("  repair: policyqa index --rebuild" if damaged or check.build is None else "  repair: policyqa index")
     return 0 if check.ok else 1
+
+
+def _not_indexed(settings: Settings) -> list[str]:
+    """Plan files of the corpus folder that the live build does not hold."""
+    from ..corpus import corpus_files, load_document
+    from ..index import PolicyIndex
+
+    try:
+        build = PolicyIndex.live_build(Path(settings.index_dir))
+        files = corpus_files(Path(settings.corpus_dir))
+        indexed = {d.get("source") for d in json.loads((build / "documents.json").read_text(encoding="utf-8"))}
+    except (CorpusError, PolicyIndexError, OSError, ValueError, TypeError, AttributeError):
+        return []  # no corpus or no readable build: the checks above say so
+    missing = []
+    for path in files:
+        if path.name in indexed:
+            continue
+        try:
+            load_document(path)
+        except CorpusError:
+            continue  # a file the build skips, with its reason (policyqa index prints it)
+        missing.append(path.name)
+    return missing
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -525,8 +565,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
             AuditLog(settings.index_dir).record(local_user(), "correct", args.file, field=field, value=value)
         print(f"{settings.corpus_dir / 'manifest.json'}: {args.file} → {json.dumps(entry, ensure_ascii=False)}")
         if not args.no_index:
-            args.rebuild = False
-            return cmd_index(args)
+            return _build(args, settings)
         print("run `policyqa index` to bring the index up to date")
         return 0
     if args.confirm:
@@ -543,8 +582,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         )  # fmt: skip
         AuditLog(settings.index_dir).record(user, "confirm", args.file)
         print(f"{args.file}: confirmed by {user}")
-        args.rebuild = False
-        return 0 if args.no_index else cmd_index(args)
+        return 0 if args.no_index else _build(args, settings)
     rows = _document_rows(settings)
     if args.file:
         rows = [r for r in rows if args.file in (r["source"], r["doc_id"])]
@@ -581,6 +619,94 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _originals_to_add(given: list[str]) -> tuple[list[Path], list[str]]:
+    """The files named on the command line: files as given, folders searched (recursively) for every
+    supported format, glob patterns expanded (for shells that pass them on). Returns (files, problems)."""
+    import glob
+
+    from ..corpus.ingest import ACCEPTED_SUFFIXES
+
+    files: list[Path] = []
+    problems: list[str] = []
+    for item in given:
+        matches = sorted(glob.glob(item, recursive=True)) if glob.has_magic(item) else [item]
+        if not matches:
+            problems.append(f"{item}: no file matches")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                found = sorted(
+                    p for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in ACCEPTED_SUFFIXES and not p.name.startswith(".")
+                )  # fmt: skip
+                if not found:
+                    problems.append(f"{path}: no plan files in this folder ({', '.join(ACCEPTED_SUFFIXES)})")
+                files.extend(found)
+            elif path.is_file():
+                files.append(path)
+            else:
+                problems.append(f"{path}: no such file")
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, problems
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from ..index import embedder_for
+    from ..pipeline import PolicyQA
+    from .uploads import Uploads
+
+    settings = _settings(args)
+    files, problems = _originals_to_add(args.files)
+    if not files and not problems:
+        raise UsageError("name the files or folders to add, e.g. policyqa add ~/Downloads/*.pdf")
+    corpus = Path(settings.corpus_dir).resolve()
+    inside = [p for p in files if p.parent == corpus]
+    if inside:
+        problems += [f"{p.name}: already in the corpus folder (policyqa index reads it)" for p in inside]
+        files = [p for p in files if p.parent != corpus]
+    qa = PolicyQA(settings, embedder_for(settings))
+    uploads = Uploads(qa, AuditLog(settings.index_dir))
+    prepared, refused = [], {}
+    for number, path in enumerate(files, start=1):
+
+        def progress(done: int, total: int, message: str, number=number, path=path) -> None:
+            if not args.quiet and total:
+                print(f"\r[{number}/{len(files)}] {path.name}: {message}", end="", file=sys.stderr, flush=True)
+
+        if not args.quiet:
+            print(f"[{number}/{len(files)}] reading {path.name}", file=sys.stderr, flush=True)
+        try:
+            prepared.append(uploads.prepare(path, path.name, progress))
+        except CorpusError as err:
+            refused[str(path)] = str(err)
+        if not args.quiet:
+            print("", file=sys.stderr)
+    for line in uploads.recover():
+        print(f"add: {line}")
+    added, late = uploads.add_many(prepared, local_user(), progress=not args.quiet, confirmed=args.confirm)
+    refused.update(late)
+    if args.json:
+        rows = [
+            {"file": a.document.source if a.document else a.target.name, "chunks": a.chunks,
+             **(a.document.metadata() if a.document else {})}
+            for a in added
+        ]  # fmt: skip
+        print(json.dumps({"added": rows, "refused": refused, "problems": problems}, ensure_ascii=False, indent=1))
+    else:
+        for a in added:
+            d = a.document
+            pages = f", {len(d.pages)} pages" if d and d.pages else ""
+            described = f"《{d.title}》 {d.region or '—'} {d.year or '—'} ({d.kind}{pages})" if d else ""
+            print(f"added {a.target.name}: {described}, {a.chunks} chunks")
+        for name, reason in refused.items():
+            print(f"refused {name}: {reason}")
+        for problem in problems:
+            print(f"skipped {problem}")
+        state = "unconfirmed until an editor confirms them (policyqa docs FILE --confirm)"
+        print(f"{len(added)} added ({'confirmed' if args.confirm else state}), {len(refused)} refused")
+    return 0 if not refused and not problems else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .web import serve  # gradio is imported only for this command
     from .web.app import ServeError
@@ -606,6 +732,8 @@ def cmd_users(args: argparse.Namespace) -> int:
             + ("" if accounts.enabled else " — the page needs no login")
         )
         return 0
+    if args.action in ("locks", "unlock"):
+        return _user_locks(args, settings)
     if not args.name:
         raise UsageError(f"name the account: policyqa users {args.action} NAME")
     if args.action == "remove":
@@ -624,6 +752,27 @@ def cmd_users(args: argparse.Namespace) -> int:
     print(
         f"{account.name} ({account.role}) saved in {settings.users_file}; the page asks for a login from its next start"
     )
+    return 0
+
+
+def _user_locks(args: argparse.Namespace, settings: Settings) -> int:
+    """``users locks`` lists lockouts; ``users unlock NAME`` / ``--address IP`` lifts one (audited)."""
+    guard = LoginGuard(settings.users_file)
+    if args.action == "locks":
+        locks = guard.locks()
+        if args.json:
+            print(json.dumps(locks, ensure_ascii=False, indent=1))
+            return 0
+        for lock in locks:
+            print(f"{lock['kind']:<8} {lock['name']:<24} locked for {lock['seconds_left'] // 60 + 1} more min")
+        print(f"{len(locks)} lockout(s). Lift one: policyqa users unlock NAME (or --address IP)")
+        return 0
+    if not (args.name or args.address):
+        raise UsageError("name the account or the address: policyqa users unlock NAME, or --address IP")
+    lifted = guard.unlock(name=args.name, address=args.address)
+    what = " and ".join(x for x in (args.name, args.address and f"address {args.address}") if x)
+    AuditLog(settings.index_dir).record(local_user(), "unlock", "", account=args.name or "", address=args.address or "")
+    print(f"{what}: {'lockout lifted' if lifted else 'was not locked'}")
     return 0
 
 
@@ -830,6 +979,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser(
+        "add",
+        parents=[common],
+        help="add plan files (PDF, scans, .docx, web pages, text) to the corpus and index them",
+        description="Add originals to the corpus as the page's upload does: each file is read (PDFs with "
+        "a text layer, scanned PDFs and page images by OCR, .docx with tables, saved .html pages, "
+        ".txt/.md), checked (duplicates, no Chinese text, encrypted or damaged files are refused with the "
+        "reason), kept as it is in the corpus folder, and indexed: one index build for all of them. "
+        "Folders are searched recursively; glob patterns are expanded. Every addition is audited.",
+        epilog="examples:\n  policyqa add 浙江2022要点.pdf\n  policyqa add ~/Downloads/plans/   "
+        "every supported file in the folder\n  policyqa add 'scans/*.pdf' --confirm --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="files, folders or glob patterns")
+    p.add_argument(
+        "--confirm", action="store_true", help="vouch for the plans now (otherwise answers mark them unconfirmed)"
+    )
+    p.add_argument("--json", action="store_true", help="what was added and refused, as JSON")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser(
         "serve",
         parents=[common, answering],
         help="the staff chat page (Gradio)",
@@ -849,8 +1018,14 @@ def build_parser() -> argparse.ArgumentParser:
         "to log in, and only then may it listen beyond this machine (--host 0.0.0.0). Passwords are "
         "stored as salted scrypt hashes in users.json (POLICYQA_USERS_FILE).",
     )
-    p.add_argument("action", choices=["add", "remove", "list"], help="add (or reset) an account, remove one, list")
+    p.add_argument(
+        "action",
+        choices=["add", "remove", "list", "locks", "unlock"],
+        help="add (or reset) an account, remove one, list them; locks: logins locked after failed "
+        "passwords; unlock NAME (or --address IP): lift a lockout",
+    )
     p.add_argument("name", nargs="?", help="account name, e.g. alice")
+    p.add_argument("--address", metavar="IP", help="with unlock: lift the lockout of this address")
     p.add_argument("--role", choices=["reader", "editor"], default="reader", help="with add (default reader)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.add_argument("--json", action="store_true", help="with list: accounts as JSON (no hashes)")

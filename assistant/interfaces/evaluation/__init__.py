@@ -12,6 +12,7 @@ from .metrics import (
     QuestionResult,
     answer_keys,
     load_gold,
+    question_sets,
     score_question,
     summarize,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "extended_corpus",
     "load_gold",
     "metadata_accuracy",
+    "question_sets",
     "render_markdown",
     "run_gold",
     "score_question",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,25 @@ class GoldQuestion:
     @property
     def answerable(self) -> bool:
         return self.type != "unanswerable" and bool(self.evidence)
+
+
+def question_sets(eval_dir: Path) -> list[Path]:
+    """The gold question files under ``eval_dir`` (``*.jsonl`` and ``*/*.jsonl``), sorted.
+
+    A file counts when its first row is a question (has "id" and "question"): the same folders
+    also hold other expectations (``compare/expected.jsonl``, ``track/*.jsonl``) that are not.
+    """
+    found = []
+    for path in sorted(eval_dir.glob("*.jsonl")) + sorted(eval_dir.glob("*/*.jsonl")):
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            first = next((line for line in handle if line.strip()), "")
+        try:
+            row = json.loads(first)
+        except json.JSONDecodeError:
+            row = None
+        if isinstance(row, dict) and "id" in row and "question" in row:
+            found.append(path)
+    return found
 
 
 def load_gold(path: Path, max_bytes: int = DEFAULTS.max_batch_bytes) -> list[GoldQuestion]:
@@ -142,12 +162,48 @@ class QuestionResult:
     noted: bool = False  # the reply carried a note (e.g. the plan is a county's inside the region asked)
 
 
+def _significant(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def locate_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` stands in ``text``: exactly, else ignoring whitespace, punctuation and width
+    (a gold quote written from the plan's .txt, found in the same plan read from a PDF, a scan or a
+    web page, whose line breaks and punctuation widths differ). None when it is not there."""
+    position = text.find(quote)
+    if position >= 0:
+        return position, position + len(quote)
+    wanted = "".join(ch for ch in unicodedata.normalize("NFKC", quote) if _significant(ch))
+    if not wanted:
+        return None
+    kept, offsets = [], []
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch)
+        for part in folded:
+            if _significant(part):
+                kept.append(part)
+                offsets.append(i)
+    found = "".join(kept).find(wanted)
+    if found < 0:
+        return None
+    return offsets[found], offsets[found + len(wanted) - 1] + 1
+
+
+def document_named(texts: dict[str, str], doc: str) -> str | None:
+    """The corpus file a gold set's ``doc`` means: the same name, else the same stem in another format
+    ("zhejiang-2022.txt" is "zhejiang-2022.pdf" in a corpus of PDFs)."""
+    if doc in texts:
+        return doc
+    stem = Path(doc).stem
+    return next((name for name in sorted(texts) if Path(name).stem == stem), None)
+
+
 def _quote_spans(question: GoldQuestion, texts: dict[str, str]) -> list[tuple[str, int, int]]:
     spans = []
     for evidence in question.evidence:
-        text = texts.get(evidence.doc)
-        position = text.find(evidence.quote) if text is not None else -1
-        spans.append((evidence.doc, position, position + len(evidence.quote)))
+        name = document_named(texts, evidence.doc)
+        where = locate_quote(texts[name], evidence.quote) if name else None
+        spans.append((name or evidence.doc, *(where or (-1, -1))))
     return spans
 
 

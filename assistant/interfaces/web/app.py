@@ -20,6 +20,8 @@ import os
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no outside calls
 
 import logging
+import signal
+import sys
 import threading
 import time
 from importlib import resources
@@ -27,14 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ...config import Settings
 from ...corpus import EDITABLE_FIELDS
 from ...corpus.ingest import ACCEPTED_SUFFIXES
 from ...pipeline import PolicyQA
 from ..accounts import Accounts, AccountsError, is_loopback
-from .api import PolicyQAApi, register
+from .api import PolicyQAApi, guarded, register
 from .handlers import DEFAULT_GOLD, EXTRACTIVE_CHOICE, LLM_CHOICE, PICK_PLAN, App
+from .security import SecurityMiddleware, static_folder
 
 log = logging.getLogger(__name__)
 
@@ -87,34 +91,12 @@ FIELD_LABELS = {
 }  # fmt: skip
 
 
-# The chat would scroll to the bottom of a new answer's citation cards; bring the top of the
-# answer (its direct answer line) into view instead. And each answer's copy button.
-KEEP_ANSWER_IN_VIEW = """
-() => {
-  const watch = () => {
-    const chat = document.querySelector('#chat');
-    if (!chat) { setTimeout(watch, 300); return; }
-    let seen = 0;
-    new MutationObserver(() => {
-      const rows = chat.querySelectorAll('.bot-row');
-      if (rows.length > seen && rows[rows.length - 1].querySelector('.pq-answer, .pq-abstain')) {
-        seen = rows.length;
-        setTimeout(() => rows[rows.length - 1].scrollIntoView({block: 'start'}), 150);
-      }
-    }).observe(chat, {childList: true, subtree: true});
-  };
-  watch();
-  document.addEventListener('click', (event) => {
-    const button = event.target.closest && event.target.closest('.pq-copy');
-    if (!button) return;
-    const done = () => { button.textContent = '已复制 Copied'; };
-    if (navigator.clipboard) {
-      const failed = () => { button.textContent = '复制失败 Copy failed'; };
-      navigator.clipboard.writeText(button.dataset.copy).then(done, failed);
-    }
-  });
-}
-"""
+def html_box(value: str = "", elem_id: str = "") -> gr.Markdown:
+    """A box for the HTML that render.py builds (cards, outlines). A Markdown component, not
+    gr.HTML: Gradio 6's HTML component evaluates its template with ``Function``, which the
+    page's Content-Security-Policy forbids; Markdown renders the same HTML through Gradio's
+    sanitiser, a second wall behind our escaping."""
+    return gr.Markdown(value, elem_id=elem_id, sanitize_html=True, latex_delimiters=[], min_height=0)
 
 
 def ui_event(name: str) -> dict[str, str]:
@@ -136,13 +118,16 @@ def theme() -> gr.themes.Base:
     )
 
 
-def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
+def build_app(qa: PolicyQA, users_file: Path | None = None, login_required: bool | None = None) -> gr.Blocks:
     """The Blocks app over ``qa`` (not launched). Launch it with :func:`launch_app`.
 
-    With ``users_file`` holding accounts, changing the corpus needs the editor role (launch
-    with ``auth=login(users_file)`` so that everyone logs in)."""
-    app = App(qa, users_file)
-    with gr.Blocks(title="policyqa · 卫生健康工作计划问答") as demo:
+    With ``users_file`` holding accounts (or ``login_required``), changing the corpus needs the
+    editor role and :func:`launch_app` asks everyone to log in."""
+    app = App(qa, users_file, login_required)
+    settings = app.guard.settings
+    # Gradio's upload cache is emptied of files older than upload_cache_seconds, every tenth of that.
+    age = int(settings.upload_cache_seconds)
+    with gr.Blocks(title="policyqa · 卫生健康工作计划问答", delete_cache=(max(60, age // 10), age)) as demo:
         with gr.Row():
             gr.Markdown(
                 "# 卫生健康工作计划问答 policyqa\n"
@@ -162,9 +147,9 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                             elem_id="chat",
                             height=560,
                             buttons=[],  # messages are HTML cards: each has its own copy button (clean text)
-                            # Our renderer escapes every text it puts in a message; the copy
-                            # buttons need their data attribute kept.
-                            sanitize_html=False,
+                            # Messages are built from escaped text by render.py, from the server's
+                            # own record of the conversation; Gradio's sanitiser is a second wall.
+                            sanitize_html=True,
                             latex_delimiters=[],
                             feedback_options=None,
                             placeholder="用中文或英文提问 Ask in Chinese or English — 例如 e.g. "
@@ -221,13 +206,34 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                             buttons=["copy"],
                             elem_id="copy-box",
                         )
-                        clear = gr.ClearButton([chatbot, copy_box, message], value="清空对话 Clear chat")
+                        # A plain button cleared on the server: gr.ClearButton clears in the browser
+                        # with a generated script, which the page's Content-Security-Policy forbids.
+                        clear = gr.Button("清空对话 Clear chat", elem_id="chat-clear")
+                        # "Show the page" of a citation from a PDF or scan: the card's button hands
+                        # its reference to these two (hidden by CSS, not by Gradio, so they exist in
+                        # the page for policyqa.js) and the server renders the page with boxes.
+                        page_ref = gr.Textbox(elem_id="page-ref", elem_classes=["pq-hidden"], show_label=False)
+                        page_go = gr.Button("page", elem_id="page-go", elem_classes=["pq-hidden"])
+                        page_caption = gr.Markdown(elem_id="page-caption")
+                        page_image = gr.Image(
+                            label="原件页面 Original page", type="pil", interactive=False, elem_id="page-image",
+                            buttons=["fullscreen"], height=420,
+                        )  # fmt: skip
+                        page_go.click(guarded(app.show_page), [page_ref], [page_image, page_caption], **ui_event("31"))
                 last_question = gr.State("")  # the conversation's previous question, for follow-ups
-                ask_inputs = [message, chatbot, regions, years, plans, last_question, answerer]
-                ask_outputs = [chatbot, message, copy_box, applied, last_question]
-                send.click(app.ask, ask_inputs, ask_outputs, **ui_event("1"))
-                message.submit(app.ask, ask_inputs, ask_outputs, **ui_event("2"))
-                clear.click(lambda: ("**筛选 Applied:** —", ""), None, [applied, last_question], **ui_event("3"))
+                # The server's record of the conversation; the chat is only ever its rendering
+                # (never an input: a client cannot hand the server a history to show).
+                conversation = gr.State([])
+                ask_inputs = [message, conversation, regions, years, plans, last_question, answerer]
+                ask_outputs = [chatbot, message, copy_box, applied, last_question, conversation]
+                send.click(guarded(app.ask), ask_inputs, ask_outputs, **ui_event("1"))
+                message.submit(guarded(app.ask), ask_inputs, ask_outputs, **ui_event("2"))
+                clear.click(
+                    lambda: ([], "", "", "**筛选 Applied:** —", "", []),
+                    None,
+                    [chatbot, copy_box, message, applied, last_question, conversation],
+                    **ui_event("3"),
+                )
 
             # -- Compare
             with gr.Tab("对比 Compare", id="compare", elem_id="tab-compare"):
@@ -259,11 +265,11 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                     csv_btn = gr.DownloadButton("下载 CSV", visible=False, elem_id="compare-csv", size="md")
                     md_btn = gr.DownloadButton("下载 Markdown", visible=False, elem_id="compare-md", size="md")
                 compare_rows = gr.State([])
-                compare_card = gr.HTML(elem_id="compare-card")
+                compare_card = html_box(elem_id="compare-card")
                 compare_outputs = [compare_status, compare_table, csv_btn, md_btn, compare_rows, compare_card]
-                compare_btn.click(app.compare, [topic], compare_outputs, **ui_event("4"))
-                topic.submit(app.compare, [topic], compare_outputs, **ui_event("5"))
-                compare_table.select(app.compare_context, [compare_rows], [compare_card], **ui_event("6"))
+                compare_btn.click(guarded(app.compare), [topic], compare_outputs, **ui_event("4"))
+                topic.submit(guarded(app.compare), [topic], compare_outputs, **ui_event("5"))
+                compare_table.select(guarded(app.compare_context), [compare_rows], [compare_card], **ui_event("6"))
 
             # -- References
             with gr.Tab("引用 References", id="references", elem_id="tab-references"):
@@ -289,14 +295,20 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                     column_widths=["40%", "14%", "36%", "10%"],
                 )
                 ref_groups = gr.State([])
-                ref_cites = gr.HTML(elem_id="ref-cites")
+                ref_cites = html_box(elem_id="ref-cites")
                 ref_btn.click(
-                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("7")
+                    guarded(app.references),
+                    [ref_query],
+                    [ref_status, ref_table, ref_groups, ref_cites],
+                    **ui_event("7"),
                 )
                 ref_query.submit(
-                    app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("8")
+                    guarded(app.references),
+                    [ref_query],
+                    [ref_status, ref_table, ref_groups, ref_cites],
+                    **ui_event("8"),
                 )
-                ref_table.select(app.reference_citations, [ref_groups], [ref_cites], **ui_event("9"))
+                ref_table.select(guarded(app.reference_citations), [ref_groups], [ref_cites], **ui_event("9"))
 
             # -- Documents
             with gr.Tab("文档 Documents", id="documents", elem_id="tab-documents"):
@@ -318,25 +330,30 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                             value=None,
                         )
                         plan_heading = gr.Markdown(elem_id="doc-heading")
-                        plan_outline = gr.HTML(PICK_PLAN, elem_id="doc-outline")
+                        plan_outline = html_box(PICK_PLAN, elem_id="doc-outline")
                     with gr.Column(scale=3, min_width=280):
                         plan_text = gr.Textbox(
                             label="全文 Text", lines=22, max_lines=22, interactive=False, elem_id="doc-text"
                         )
-                plan_pick.change(app.show_plan, [plan_pick], [plan_heading, plan_outline, plan_text], **ui_event("10"))
-                docs_table.select(app.select_plan, None, [plan_pick], **ui_event("11"))
+                plan_pick.change(
+                    guarded(app.show_plan), [plan_pick], [plan_heading, plan_outline, plan_text], **ui_event("10")
+                )
+                docs_table.select(guarded(app.select_plan), None, [plan_pick], **ui_event("11"))
                 # Editing controls: shown to editors only (and refused to others on the server too).
                 with gr.Column(elem_id="upload-box") as upload_box:
                     gr.Markdown(
                         "### 上传新计划 Add a plan\n"
-                        ".txt（UTF-8 或 GBK/GB18030）、.md、.docx、带文字层的 .pdf — "
-                        "保存为 UTF-8 文本并增量建立索引，无需重启；在编辑确认前，引用它的回答都会标为未经确认。"
-                        "Saved as UTF-8 text and indexed incrementally, searchable without a restart; answers "
-                        "quoting it are marked as an unconfirmed upload until an editor confirms it."
+                        ".txt/.md（UTF-8 或 GBK）、.docx（含表格）、PDF（文字版或扫描件，扫描件经 OCR 识别）、"
+                        "网页 .html、页面图片 .png/.jpg — 原件照存，增量建立索引，无需重启；"
+                        "在编辑确认前，引用它的回答都会标为未经确认。"
+                        "Text, Word (tables too), PDF (with a text layer or scanned: read by OCR), saved web pages "
+                        "and page images. The original is kept as it is and indexed incrementally; answers quoting "
+                        "it are marked as an unconfirmed upload until an editor confirms it."
                     )
                     with gr.Row(equal_height=False):
                         upload_file = gr.File(
-                            label="计划文件 Plan file (" + ", ".join(ACCEPTED_SUFFIXES) + ")",
+                            label="计划文件 Plan file",
+                            file_types=list(ACCEPTED_SUFFIXES),
                             file_count="single",
                             type="filepath",
                             elem_id="upload-file",
@@ -371,21 +388,37 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                             )
                             delete_btn = gr.Button("删除 Delete", variant="stop", elem_id="delete-run")
                     fix_status = gr.Markdown(elem_id="fix-status")
+                with gr.Column(elem_id="locks-box") as locks_box:
+                    gr.Markdown(
+                        "### 登录锁定 Locked logins\n多次输错密码后账户或地址会被暂时锁定；确认是本人后可解锁。"
+                        "After repeated wrong passwords an account or an address is locked for a while; "
+                        "lift it once you know who it was."
+                    )
+                    with gr.Row(equal_height=False):
+                        lock_pick = gr.Dropdown(choices=[], label="锁定 Lockout", elem_id="lock-pick", min_width=240)
+                        unlock_btn = gr.Button("解锁 Unlock", elem_id="unlock-run", min_width=120)
+                    lock_status = gr.Markdown(elem_id="lock-status")
+                unlock_btn.click(guarded(app.unlock), [lock_pick], [lock_status, lock_pick], **ui_event("unlock"))
                 # Everything whose choices follow the corpus (uploads, corrections, deletions).
                 refresh_outputs = [regions, years, plans, docs_table, plan_pick, fix_plan]
                 upload_btn.click(
-                    app.upload,
+                    guarded(app.upload),
                     [upload_file],
                     [upload_status, *refresh_outputs],
                     **ui_event("12"),
                     concurrency_limit=1,
                 )
                 fix_btn.click(
-                    app.correct, [fix_plan, fix_field, fix_value], [fix_status, *refresh_outputs], **ui_event("fix")
+                    guarded(app.correct),
+                    [fix_plan, fix_field, fix_value],
+                    [fix_status, *refresh_outputs],
+                    **ui_event("fix"),
                 )
-                confirm_btn.click(app.confirm, [fix_plan], [fix_status, *refresh_outputs], **ui_event("confirm"))
+                confirm_btn.click(
+                    guarded(app.confirm), [fix_plan], [fix_status, *refresh_outputs], **ui_event("confirm")
+                )
                 delete_btn.click(
-                    app.delete, [fix_plan, delete_ok], [fix_status, *refresh_outputs], **ui_event("delete")
+                    guarded(app.delete), [fix_plan, delete_ok], [fix_status, *refresh_outputs], **ui_event("delete")
                 )
 
             # -- Evaluation
@@ -439,34 +472,58 @@ def build_app(qa: PolicyQA, users_file: Path | None = None) -> gr.Blocks:
                     max_height=500,
                 )
                 eval_btn.click(
-                    app.run_eval,
+                    guarded(app.run_eval),
                     [gold_file, eval_k],
                     [eval_status, metrics_table, breakdown_table, chart, failures_table, report_btn],
                     **ui_event("13"),
                     concurrency_limit=1,
                 )
 
-        demo.load(app.refresh, None, refresh_outputs, **ui_event("14"))
-        demo.load(app.role_view, None, [who, upload_box, edit_box], **ui_event("role"))
+        demo.load(guarded(app.refresh), None, refresh_outputs, **ui_event("14"))
+        demo.load(guarded(app.role_view), None, [who, upload_box, edit_box, locks_box, lock_pick], **ui_event("role"))
         # References list on open, before anyone searches.
-        demo.load(app.references, [ref_query], [ref_status, ref_table, ref_groups, ref_cites], **ui_event("refs-open"))
+        demo.load(
+            guarded(app.references),
+            [ref_query],
+            [ref_status, ref_table, ref_groups, ref_cites],
+            **ui_event("refs-open"),
+        )
         register(PolicyQAApi(qa))
     demo.queue(default_concurrency_limit=8)
+    demo.policyqa_app = app  # launch_app puts its guard in front of the server
     return demo
 
 
 def launch_app(
     demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, prevent_thread_lock: bool = False, **kwargs: Any
 ) -> gr.Blocks:
-    """Launch ``demo`` with the page's theme and CSS (Gradio 6 takes them at launch)."""
+    """Launch ``demo`` (from :func:`build_app`) with the page's theme, CSS and script, behind
+    :class:`~assistant.interfaces.web.security.SecurityMiddleware`, with logins when its App
+    requires them. Exceptions' text never reaches a client (``show_error`` off: a refusal is a
+    ``gr.Error`` with its own message)."""
+    app: App = demo.policyqa_app
+    settings = app.guard.settings
+    script = static_folder() / "policyqa.js"
+    gr.set_static_paths([static_folder()])
+
+    def tokens() -> tuple[str | None, dict]:
+        server = getattr(demo, "server_app", None)
+        return (server.cookie_id, server.tokens) if server is not None else (None, {})
+
+    if app.login_required and "auth" not in kwargs:
+        kwargs["auth"] = login(settings.users_file)
+        kwargs.setdefault("auth_message", "policyqa — 请登录 Please log in (accounts: `policyqa users`)")
     demo.launch(
         server_name=host,
         server_port=port,
         prevent_thread_lock=prevent_thread_lock,
         theme=theme(),
         css=CSS,
-        js=KEEP_ANSWER_IN_VIEW,
-        **{"show_error": True, "quiet": True, **kwargs},
+        head=f'<script src="/gradio_api/file={script}"></script>',
+        max_file_size=settings.max_upload_bytes,
+        app_kwargs={"middleware": [Middleware(SecurityMiddleware, guard=app.guard, tokens=tokens)]},
+        ssr_mode=False,
+        **{"show_error": False, "quiet": True, **kwargs},
     )
     return demo
 
@@ -514,7 +571,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
             target=qa.follow_milvus, args=(settings.milvus_poll_seconds, threading.Event()),
             name="milvus-follower", daemon=True,
         ).start()  # fmt: skip
-    demo = build_app(qa, settings.users_file)
+    demo = build_app(qa, settings.users_file, login_required=accounts.enabled)
     log.info(
         "%d plans, %d passages ready in %.1f s; serving on http://%s:%d (%s)",
         len(qa.index.documents),
@@ -524,11 +581,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
         port,
         f"{len(accounts)} accounts, login required" if accounts.enabled else "no accounts: this machine only",
     )
-    auth = login(settings.users_file) if accounts.enabled else None
-    launch_app(
-        demo, host, port, quiet=False, auth=auth,
-        auth_message="policyqa — 请登录 Please log in (accounts: `policyqa users`)" if auth else None,
-    )  # fmt: skip
+    # A service manager stops the server with SIGTERM: exit normally, so that the page's
+    # temporary folder is removed (atexit) like after Ctrl-C.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    launch_app(demo, host, port, quiet=False)
 
 
 __all__ = ["App", "ServeError", "build_app", "launch_app", "login", "serve"]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
+import html
+import io
+import json
 import logging
 import queue
 import re
+import shutil
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +23,15 @@ import gradio as gr
 
 from ...ask.question import QuestionError
 from ...corpus import CorpusError, set_provenance, update_manifest
-from ...corpus.ingest import ingest_upload
 from ...pipeline import PolicyQA
 from ...schema import Answer, Document, Filters
 from ...text import clean_text
 from ..accounts import Accounts, AccountsError, AuditLog, local_user
 from ..evaluation import GoldFileError, load_gold, run_gold, write_report
+from ..uploads import Uploads
 from .render import (
     KIND_LABELS,
+    KIND_NAMES,
     LEVEL_LABELS,
     _card,
     _marked,
@@ -37,6 +44,7 @@ from .render import (
     outline_html,
     trail_text,
 )
+from .security import ServerGuard
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +77,19 @@ EDITORS_ONLY = (
 )
 
 
+def reading_progress(progress: gr.Progress):
+    """The converter's page progress shown on the upload's bar (the first 15 %), in both languages."""
+
+    def report(done: int, total: int, message: str) -> None:
+        if total:
+            progress(
+                0.05 + 0.10 * done / total,
+                desc=f"读取原件 Reading the original: 第{done}/{total}页 page {done}/{total}",
+            )
+
+    return report
+
+
 class App:
     """The handlers behind the page; one per server, shared by all browser sessions.
 
@@ -77,46 +98,87 @@ class App:
     is written to the audit log in the index folder.
     """
 
-    def __init__(self, qa: PolicyQA, users_file: Path | None = None) -> None:
+    def __init__(self, qa: PolicyQA, users_file: Path | None = None, login_required: bool | None = None) -> None:
         self.qa = qa
         self.users_file = users_file
+        # Decided once, when the server starts: a server that asked for logins never falls
+        # back to "one person on this machine", whatever happens to the accounts file later.
+        if login_required is None:
+            login_required = users_file is not None and _has_accounts(users_file)
+        self.login_required = login_required
+        settings = qa.settings if users_file is None else replace(qa.settings, users_file=Path(users_file))
+        self.guard = ServerGuard(settings, login_required)
         self.audit = AuditLog(qa.settings.index_dir)
+        self.uploads = Uploads(qa, self.audit)
+        self.uploads.recover()  # an upload a crash interrupted is finished or rolled back first
         self.files_dir = Path(tempfile.mkdtemp(prefix="policyqa-app-"))
+        atexit.register(self.close)
         self._upload_lock = threading.Lock()
 
+    def close(self) -> None:
+        """Remove the page's temporary files (downloads, evaluation reports)."""
+        shutil.rmtree(self.files_dir, ignore_errors=True)
+
     def accounts(self) -> Accounts | None:
-        """The accounts as they are now (read on each use: a removed editor loses the role at once)."""
+        """The accounts as they are now, read on each use (a removed or demoted editor loses the
+        role at once); None when the file is missing, unreadable or holds no account."""
         if self.users_file is None:
             return None
         try:
-            return Accounts(self.users_file)
+            accounts = Accounts(self.users_file)
         except AccountsError:
-            log.exception("users file unreadable; refusing changes")
-            raise gr.Error(
-                "账户文件无法读取 The accounts file cannot be read; see the server log.", print_exception=False
-            ) from None
+            log.exception("users file unreadable: nobody may change the plans")
+            return None
+        return accounts if accounts.enabled else None
 
     def user(self, request: gr.Request | None) -> tuple[str, bool]:
-        """(who is asking, whether they may change the corpus)."""
-        accounts = self.accounts()
-        if accounts is None or not accounts.enabled:
+        """(who is asking, whether they may change the corpus).
+
+        Without logins (a loopback server started without accounts) the person at this
+        machine edits. With logins it fails closed: the request's account must exist and be
+        an editor *now*; no accounts file, an unreadable or empty one makes nobody an editor.
+        """
+        if not self.login_required:
             return local_user(), True
         name = getattr(request, "username", None) or ""
-        account = accounts.get(name)
+        accounts = self.accounts()
+        account = accounts.get(name) if accounts is not None else None
         return name or "anonymous", account is not None and account.is_editor
 
     def role_view(self, request: gr.Request | None = None) -> tuple:
-        """On page load: who is logged in, and the editing controls shown to editors only."""
+        """On page load: who is logged in, the editing controls (editors only), the lockouts."""
         name, editor = self.user(request)
-        accounts = self.accounts()
-        who = (
-            f"**{esc(name)}** · {'编辑 editor' if editor else '读者 reader'}"
-            if accounts is not None and accounts.enabled
-            else ""
+        who = f"**{esc(name)}** · {'编辑 editor' if editor else '读者 reader'}" if self.login_required else ""
+        locks = self.lock_choices() if editor else []
+        return (
+            who,
+            gr.update(visible=editor),
+            gr.update(visible=editor),
+            gr.update(visible=editor and self.login_required),
+            gr.update(choices=locks, value=None),
         )
-        return who, gr.update(visible=editor), gr.update(visible=editor)
+
+    # -- lockouts (editors lift them)
+
+    def lock_choices(self) -> list[tuple[str, str]]:
+        return [
+            (f"{'账户 account' if lock['kind'] == 'account' else '地址 address'} {lock['name']} "
+             f"({lock['seconds_left'] // 60 + 1} min)", f"{lock['kind']}:{lock['name']}")
+            for lock in self.guard.logins.locks()
+        ]  # fmt: skip
+
+    def unlock(self, choice: str | None, request: gr.Request = None) -> tuple:
+        """An editor lifts a login lockout (of an account or an address); audited."""
+        user = self._editor(request)
+        kind, _, name = (choice or "").partition(":")
+        if kind not in ("account", "address") or not name:
+            return "请选择要解锁的项 Pick a lockout to lift.", gr.update(choices=self.lock_choices(), value=None)
+        self.guard.logins.unlock(**{"name" if kind == "account" else "address": name})
+        self.audit.record(user, "unlock", "", **{kind: name})
+        return f"**已解锁 Unlocked:** {esc(name)}", gr.update(choices=self.lock_choices(), value=None)
 
     def _editor(self, request: gr.Request | None) -> str:
+        """The editor making a change; anyone else is refused before anything is touched."""
         name, editor = self.user(request)
         if not editor:
             log.warning("refused a change by %s (not an editor)", name)
@@ -177,53 +239,55 @@ class App:
     def ask(
         self,
         message: str,
-        history: list[dict] | None,
+        conversation: list[dict] | None,
         regions: list[str] | None,
         years: list[Any] | None,
         plans: list[str] | None,
         previous: str | None = None,
         answerer: str | None = None,
-    ) -> Iterator[tuple[list[dict], str, str, str, str]]:
-        """Chat turn, streamed: (history + question + answer card HTML, cleared input,
-        plain-text copy, applied filters, the question as understood — the next turn's
-        ``previous``).
+    ) -> Iterator[tuple[list[dict], str, str, str, str, list[dict]]]:
+        """Chat turn, streamed: (the chat's messages, cleared input, plain-text copy, applied
+        filters, the question as understood — the next turn's ``previous`` —, the conversation).
+
+        The conversation is the server's own record of this session (a ``gr.State``): the chat
+        shown is rendered from it, never from a history a client sends, so a forged history
+        cannot put markup into anyone's page. Every message is built from escaped text.
 
         A follow-up that names only a new region or year ("那常州呢？") asks the previous
         question's topic there; the answer says what it took over. With the LLM answerer
         the model's text streams in marked "checking…", and the checked answer replaces it.
         """
-        history = list(history or [])
-        question = clean_text(message or "")
+        history = [dict(m) for m in conversation or [] if isinstance(m, dict)]
+        skip = (gr.skip(), gr.skip(), gr.skip())
+        question = clean_text(message or "") if isinstance(message, str) else ""
         if not question:
             gr.Warning("请输入问题 Please type a question")
-            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            yield history, "", *skip, history
             return
-        filters = Filters(
-            regions=[str(r) for r in regions or []],
-            years=[int(y) for y in years or []],
-            doc_ids=[str(p) for p in plans or []],
-        )
+        try:
+            filters = Filters(
+                regions=[str(r) for r in regions or []],
+                years=[int(y) for y in years or []],
+                doc_ids=[str(p) for p in plans or []],
+            )
+        except (TypeError, ValueError):
+            raise gr.Error("筛选条件无效 The filters are not valid.", print_exception=False) from None
         started = time.perf_counter()
         try:
             answer = self.qa.ask(
                 question, filters if filters else None, previous=previous or None, answerer="extractive"
             )
         except QuestionError as err:  # a long paste stays in the box to be shortened
-            gr.Warning(f"{err}")
-            yield history, message, gr.skip(), gr.skip(), gr.skip()
+            gr.Warning(html.escape(str(err)))
+            yield history, message, *skip, history
             return
-        history.append({"role": "user", "content": question})
+        history.append({"role": "user", "content": f'<div class="pq-question">{esc(question)}</div>'})
         llm = self.qa.engine.llm
         if answerer == LLM_CHOICE and llm is not None:
             for draft in self._rewrite(llm, answer):
                 if isinstance(draft, str):
-                    yield (
-                        [*history, {"role": "assistant", "content": checking_html(draft)}],
-                        "",
-                        gr.skip(),
-                        gr.skip(),
-                        gr.skip(),
-                    )
+                    shown = [*history, {"role": "assistant", "content": checking_html(draft)}]
+                    yield shown, "", *skip, history
                 else:
                     answer = draft
         log.info(
@@ -231,8 +295,8 @@ class App:
         )
         history.append({"role": "assistant", "content": answer_html(answer, self.qa.index)})
         applied = describe_filters(answer)
-        applied_md = f"**筛选 Applied:** {applied}" if applied else "**筛选 Applied:** 无 none (all plans)"
-        yield history, "", answer_plain(answer), applied_md, answer.query
+        applied_md = f"**筛选 Applied:** {esc(applied)}" if applied else "**筛选 Applied:** 无 none (all plans)"
+        yield history, "", answer_plain(answer), applied_md, answer.query, history
 
     @staticmethod
     def _rewrite(llm, answer: Answer) -> Iterator[str | Answer]:
@@ -420,10 +484,40 @@ class App:
             return "", PICK_PLAN, ""
         trails = self.qa.chunker().outline(document)
         heading = (
-            f"### 《{document.title}》\n{document.region or '—'} · {document.year or '—'} · {document.source} · "
-            f"{len(document.text)} 字 chars · {len(trails)} 个章节 sections\n\n**目录 Outline**"
+            f"### 《{esc(document.title)}》\n{esc(document.region or '—')} · {esc(document.year or '—')} · "
+            f"{esc(document.source)} · {len(document.text)} 字 chars · {len(trails)} 个章节 sections\n\n"
+            "**目录 Outline**"
         )
         return heading, outline_html(trails), document.text
+
+    def show_page(self, ref: str, request: gr.Request = None) -> tuple:
+        """A citation's "show the page": its reference (from the card) → (page image, caption).
+
+        The reference names a plan of the index, a page and the quote's span; anything else (a
+        forged or stale reference) gets a caption saying so and no image. Only files of the corpus
+        that the index holds are ever opened.
+        """
+        self.user(request)
+        try:
+            source, page, start, end = json.loads(ref or "null")
+            if not (isinstance(source, str) and all(isinstance(v, int) and v >= 0 for v in (page, start, end))):
+                raise ValueError
+        except (ValueError, TypeError):
+            return None, "无效的页面引用 Not a page reference."
+        document = next((d for d in self.qa.index.documents.values() if d.source == source), None)
+        if document is None or not document.pages:
+            return None, f"没有可显示的原件页面 No page to show for {esc(source)}."
+        try:
+            png = self.qa.originals().page_png(Path(self.qa.settings.corpus_dir) / document.source, page, start, end)
+        except CorpusError as err:
+            log.warning("page image refused: %s", err)
+            return None, f"无法显示该页 The page cannot be shown: {esc(err)}"
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(png))
+        image.load()
+        caption = f"《{esc(document.title)}》 第{page}页 p. {page} — 红框为引用的行 the cited lines are boxed in red"
+        return image, caption
 
     def select_plan(self, evt: gr.SelectData) -> str | None:
         """Clicking a row of the documents table selects that plan for viewing."""
@@ -438,47 +532,45 @@ class App:
         corpus and index as they were. The plan records who added it and stays marked as an
         unconfirmed upload until an editor confirms it.
         """
-        path = Path(file) if file else None
+        user = self._editor(request)  # before anything is touched: a reader's request changes nothing
+        path = Path(file) if isinstance(file, str) and file else None
+        if path is None:
+            return ("请先选择文件 Choose a file first.", *self.refresh())
         try:
-            user = self._editor(request)
-            if path is None:
-                return ("请先选择文件 Choose a file first.", *self.refresh())
             return self._upload(path, user, progress)
         finally:
-            # Gradio's copy of the upload is ours to remove, accepted or refused.
-            if path is not None:
+            # Gradio's copy of the upload is ours to remove once used, and only that copy.
+            if _in_upload_cache(path):
                 path.unlink(missing_ok=True)
 
     def _upload(self, path: Path, user: str, progress: gr.Progress) -> tuple:
+        # Reading and checking the file needs no lock: a slow file never holds up other uploads.
+        progress(0.05, desc="检查文件 Checking the file")
+        try:
+            prepared = self.uploads.prepare(path, path.name, reading_progress(progress))
+        except CorpusError as err:
+            log.warning("upload refused: %s", err)
+            return (f"**已拒绝 Refused:** {esc(err)}", *self.refresh())
+        except Exception:  # a reader library's own failure: one line, the detail in the log
+            log.exception("reading the upload %s failed", path.name)
+            return (
+                "**已拒绝 Refused:** 无法读取该文件 the file cannot be read as a plan (see the server log).",
+                *self.refresh(),
+            )
         with self._upload_lock:
-            progress(0.05, desc="检查文件 Checking the file")
+            progress(0.15, desc="建立索引 Indexing")
             try:
-                settings = self.qa.settings
-                target = ingest_upload(
-                    path, settings.corpus_dir, path.name, settings.max_plan_chars, settings.max_upload_text_bytes
-                )
+                added = self.uploads.add(prepared, user, progress=True)
             except CorpusError as err:
                 log.warning("upload refused: %s", err)
                 return (f"**已拒绝 Refused:** {esc(err)}", *self.refresh())
-            progress(0.15, desc="建立索引 Indexing")
-            try:
-                added_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-                set_provenance(settings.corpus_dir, target.name, added_by=user, added_at=added_at, confirmed=False)
-                report = self.qa.build_index(progress=True)
-            except Exception as err:  # any failure: undo the upload, keep the old index
-                log.exception("indexing %s failed", target.name)
-                target.unlink(missing_ok=True)
+            except Exception as err:  # any failure: the upload was rolled back, the old index kept
+                log.exception("indexing %s failed", prepared.target.name)
                 return (  # the reason is in the server's log; no exception text goes to a client
                     f"**索引失败 Indexing failed** ({type(err).__name__}) — 文件已移除 the file was removed.",
                     *self.refresh(),
                 )
-            if target.name in report.skipped:
-                reason = report.skipped[target.name]
-                target.unlink(missing_ok=True)
-                return (f"**已拒绝 Refused:** {esc(reason)}", *self.refresh())
-            self.audit.record(user, "upload", target.name, original=path.name[-120:])
-        document = next((d for d in self.qa.index.documents.values() if d.source == target.name), None)
-        chunks = sum(1 for c in self.qa.index.chunks if c.source == target.name)
+        target, report, document, chunks = added.target, added.report, added.document, added.chunks
         inferred = report.inferred.get(target.name, {})
         lines = [
             f"**已添加 Added:** `{target.name}` — {chunks} 段 chunks, 索引用时 indexed in {report.seconds:.1f} s; "
@@ -489,6 +581,9 @@ class App:
                 f"《{esc(document.title)}》 · 地区 region: {esc(document.region or '—')} · "
                 f"年份 year: {document.year or '—'} · 级别 level: {document.level}"
             )
+            if document.kind != "text":
+                pages = f" · {len(document.pages)} 页 pages" if document.pages else ""
+                lines.append(f"读作 read as: {KIND_NAMES.get(document.kind, document.kind)}{pages}")
         if document is not None and document.same_scope:
             lines.append(
                 f"**⚠ 注意 Note:** {esc(', '.join(document.same_scope))} 已是{esc(document.region)}"
@@ -502,7 +597,7 @@ class App:
         if inferred:
             lines.append(
                 "从正文推断 inferred from the text: "
-                + ", ".join(f"{k}={v}" for k, v in inferred.items())
+                + ", ".join(f"{esc(k)}={esc(v)}" for k, v in inferred.items())
                 + " — 如有误请在下方“更正”中修改 (correct them below, under Correct)."
             )
         return ("\n\n".join(lines), *self.refresh())
@@ -532,7 +627,7 @@ class App:
         self.audit.record(user, "correct", document.source, field=field, value=new, was=getattr(document, field, None))
         log.info("metadata of %s corrected by %s: %s=%r", document.source, user, field, new)
         shown = new if new is not None else "（从正文推断 inferred again）"
-        return (f"**已更正 Corrected:** `{document.source}` {field} = {esc(shown)}", *self.refresh())
+        return (f"**已更正 Corrected:** `{esc(document.source)}` {esc(field)} = {esc(shown)}", *self.refresh())
 
     def confirm(self, doc_id: str | None, request: gr.Request = None) -> tuple:
         """An editor vouches for an uploaded plan: answers stop marking it as unconfirmed."""
@@ -650,3 +745,20 @@ def _round(value: Any) -> Any:
 def _highlight(sentence_html: str, name_html: str) -> str:
     name = name_html.strip("《》")
     return sentence_html.replace(name, f"<mark>{name}</mark>", 1) if name and name in sentence_html else sentence_html
+
+
+def _has_accounts(users_file: Path) -> bool:
+    try:
+        return Accounts(users_file).enabled
+    except AccountsError:
+        return True  # a damaged file was meant to hold accounts: logins stay required
+
+
+def _in_upload_cache(path: Path) -> bool:
+    """True for a file inside Gradio's upload cache (the only files an upload may remove)."""
+    from gradio.utils import get_upload_folder
+
+    try:
+        return path.resolve().is_relative_to(Path(get_upload_folder()).resolve())
+    except (OSError, ValueError):
+        return False

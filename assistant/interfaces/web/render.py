@@ -7,6 +7,7 @@ string, so it can be tested without a browser.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +21,16 @@ LEVEL_LABELS = {
     "national": "全国 national", "ministry": "部委 ministry", "province": "省 province", "city": "市 city",
     "county": "县区 county", "unknown": "未知 unknown",
 }  # fmt: skip
+# What an original was read as (Document.kind), in the reader's words.
+KIND_NAMES = {
+    "text": "文本 text",
+    "pdf": "PDF（文字层 text layer）",
+    "scan": "扫描件 scanned PDF (OCR)",
+    "mixed": "PDF（部分页 OCR some pages by OCR）",
+    "docx": "Word 文档 .docx",
+    "html": "网页 web page",
+    "image": "页面图片 page image (OCR)",
+}
 KIND_LABELS = {"title": "文件 document", "doc_number": "文号 doc number", "programme": "项目 programme"}
 _STATUS_TITLES = {
     "near_miss": "计划未给出所问内容 / Not in the plans as asked",
@@ -105,12 +116,16 @@ def _card(
     sentence: str = "",
     gloss: str = "",
     caution: str = "",
+    page: str = "",
+    page_ref: str = "",
 ) -> str:
     head = (
         f'<span class="pq-n">{n}</span><b>{esc(region or "—")}</b> · {esc(year or "—")} · 《{esc(title)}》'
         if title
         else f'<span class="pq-n">{n}</span><b>{esc(region or "—")}</b> · {esc(year or "—")}'
     )
+    if page:
+        head += f' · <span class="pq-page">{esc(page)}</span>'
     return (
         f'<div class="pq-card{" pq-near" if near else ""}">'
         f'<div class="pq-card-head">{head}</div>'
@@ -127,8 +142,7 @@ def _card(
         )
         + f'<details class="pq-context"><summary>在原文中查看 Show in document '
         f'<span class="pq-span">{esc(span)}</span></summary>'
-        f'<div class="pq-doc">{context}</div></details>'
-        "</div>"
+        f'<div class="pq-doc">{context}</div></details>' + page_ref + "</div>"
     )
 
 
@@ -143,10 +157,24 @@ def citation_card(citation: Citation, hits: list[Hit], index: PolicyIndex | None
         passage = _marked(document.text, chunk.start, chunk.end, citation.start, citation.end)
         context = context_html(document, chunk.start, chunk.end, (citation.start, citation.end))
     year = f"{citation.year}（回顾 reviewing {citation.about_year}）" if citation.about_year else citation.year
+    page = citation.page_label()
+    if page:
+        span = f"{citation.source} · {page}"
     return _card(
         citation.n, citation.region, year, citation.title, citation.section, passage, context, span,
         near=near, sentence=citation.quote, gloss=citation.gloss, caution=citation.caution,
+        page=page, page_ref=page_ref(citation) if citation.page else "",
     )  # fmt: skip
+
+
+def page_ref(citation: Citation) -> str:
+    """The hidden reference a card's "original page" button hands the page's script: which plan,
+    page and span to show (the chat's sanitiser keeps no data attributes, so it travels as text)."""
+    ref = json.dumps([citation.source, citation.page, citation.start, citation.end], ensure_ascii=False)
+    return (
+        f'<pre class="pq-pageref" hidden>{html.escape(ref, quote=True)}</pre>'
+        '<button class="pq-show-page" type="button">查看原件页面 Show the page</button>'
+    )
 
 
 def hit_card(hit: Hit, n: int, limit: int = 260) -> str:
@@ -167,9 +195,12 @@ def _answer_text_html(text: str) -> str:
 
 
 def copy_button(plain: str) -> str:
-    """A button that copies ``plain`` (the answer with its citations as text) to the clipboard."""
-    data = html.escape(plain, quote=True).replace("\n", "&#10;")
-    return f'<button class="pq-copy" type="button" data-copy="{data}">复制 Copy</button>'
+    """A button that copies ``plain`` (the answer with its citations as text) to the clipboard.
+
+    The text travels in a hidden ``<pre class="pq-plain">`` beside the button (the chat's
+    sanitiser keeps no data attributes); the page's script copies it from there."""
+    text = html.escape(plain, quote=True).replace("\r", "").replace("\n", "&#10;")
+    return f'<pre class="pq-plain" hidden>{text}</pre><button class="pq-copy" type="button">复制 Copy</button>'
 
 
 def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
@@ -215,7 +246,7 @@ def answer_html(answer: Answer, index: PolicyIndex | None = None) -> str:
         cards = "".join(citation_card(c, answer.hits, index) for c in answer.citations)
         parts.append(f'<div class="pq-cards">{cards}</div>')
     parts.append(copy_button(answer_plain(answer)))  # every answer can be copied, not only the last
-    return "".join(parts)
+    return '<div class="pq-message">' + "".join(parts) + "</div>"
 
 
 def answerer_line(answer: Answer) -> str:
@@ -286,5 +317,5 @@ def outline_html(trails: list[list[str]]) -> str:
     rows = []
     for trail in trails:
         depth = len(trail) - 1
-        rows.append(f'<div style="padding-left:{depth * 1.2:.1f}em">{esc(trail[-1].strip())}</div>')
+        rows.append(f'<div class="pq-depth-{min(depth, 5)}">{esc(trail[-1].strip())}</div>')
     return '<div class="pq-outline">' + "".join(rows) + "</div>"
