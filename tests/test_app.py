@@ -450,6 +450,48 @@ def test_upload_a_plan_then_ask_it_and_refuse_a_broken_file(browser, workspace, 
         demo.close()
 
 
+def test_upload_a_pdf_then_open_the_cited_page_with_the_lines_boxed(browser, workspace, embedder, tmp_path):
+    """A staff user's download: a Chromium-printed PDF is uploaded, answers cite its page, and
+    "show the page" brings the rendered page with the cited lines boxed."""
+    from . import formats as F
+
+    try:
+        F.require_tools()
+    except F.ToolMissing as err:
+        pytest.fail(str(err))
+    text = _test_plan(tmp_path / "plan.txt").read_bytes().decode("gbk")
+    (tmp_path / "print").mkdir()
+    pdf = tmp_path / "测试县2023.pdf"
+    shutil.copy(F.write_chromium_pdf(text, tmp_path / "print" / pdf.name), pdf)
+    demo, url, _qa = start_server(workspace, embedder)
+    page = open_page(browser, url)
+    try:
+        tab(page, "文档 Documents")
+        page.locator("#upload-file input[type=file]").set_input_files(str(pdf))
+        page.wait_for_selector("#upload-file >> text=测试县2023")
+        page.click("#upload-run")
+        page.wait_for_selector("#upload-status >> text=Added", timeout=180_000)
+        status = page.locator("#upload-status").inner_text()
+        assert "PDF" in status and TEST_TITLE in status
+        assert (workspace.corpus_dir / pdf.name).read_bytes() == pdf.read_bytes()  # the original is kept
+
+        tab(page, "提问 Ask")
+        answer = ask(page, "2023年测试县建成多少个智慧健康小屋")
+        assert "88个" in answer.inner_text()
+        card = answer.locator(".pq-card").first
+        assert "第1页" in card.inner_text()
+        assert page.locator("#page-image img").count() == 0
+        card.locator(".pq-show-page").click()
+        page.wait_for_selector("#page-image img")
+        expect(page.locator("#page-caption")).to_contain_text("第1页")
+        width = page.eval_on_selector("#page-image img", "img => img.naturalWidth")
+        assert width > 500
+        shot(page, "page-view")
+    finally:
+        page.context.close()
+        demo.close()
+
+
 # -- Evaluation ------------------------------------------------------------------------------
 
 

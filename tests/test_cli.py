@@ -24,7 +24,7 @@ HIT_KEYS = {
 }
 CITATION_KEYS = {
     "n", "chunk_id", "doc_id", "source", "title", "region", "year", "section", "quote", "start", "end",
-    "about_year", "gloss", "caution",
+    "about_year", "gloss", "caution", "page", "ocr_confidence",
 }  # fmt: skip
 
 
@@ -67,6 +67,7 @@ def test_ask_json_contract(run, documents):
         assert set(citation) == CITATION_KEYS
         assert documents[citation["source"]].text[citation["start"] : citation["end"]] == citation["quote"]
         assert f"[{citation['n']}]" in data["answer"]
+        assert citation["page"] is None and citation["ocr_confidence"] is None  # a .txt plan has no pages
     assert all(set(h) == HIT_KEYS for h in data["hits"])
 
 

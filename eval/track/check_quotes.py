@@ -11,6 +11,7 @@ substring of its own quote, and that the tables are structurally complete.
 Usage:  python3 eval/track/check_quotes.py      (exit code 1 on any failure)
 It reads only the documents and these tables; it does not import policyqa.
 """
+
 import json
 import os
 import sys
@@ -169,7 +170,10 @@ def check_track():
         if r["change"] == "dropped" and r["from"] is None:
             errors.append(f"{w}: dropped needs from")
         if r["change"] == "dropped" and r["to"] is not None and not r.get("to_qualitative"):
-            errors.append(f"{w}: dropped with a to-side must be marked to_qualitative (numeric target replaced by a qualitative one)")
+            errors.append(
+                f"{w}: dropped with a to-side must be marked to_qualitative"
+                " (numeric target replaced by a qualitative one)"
+            )
         if r["change"] in ("raised", "lowered", "unchanged") and (r["from"] is None or r["to"] is None):
             errors.append(f"{w}: {r['change']} needs both sides")
     return n_exp, len(rows)
