@@ -61,6 +61,23 @@ class Page:
     ocr_confidence: float | None = None
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """A year a document speaks about, and how: ``role`` "planned" (it sets targets or tasks for
+    it), "reviewed" (it reports what was done in it) or "mentioned" (it only names it: a
+    baseline, a cited year); ``source`` where that was read ("title", "plan year", "review
+    section", "target horizon", "text")."""
+
+    year: int
+    role: str
+    source: str
+
+    @property
+    def whole_document(self) -> bool:
+        """True when the year holds for the document's text outside its review sections."""
+        return self.role != "mentioned" and self.source != "review section"
+
+
 @dataclass
 class Document:
     """One plan in the corpus with its metadata.
@@ -88,6 +105,9 @@ class Document:
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Earlier years the plan reviews (a 2024 report's "2023年工作回顾"): set at index time.
     reviews: list[int] = field(default_factory=list)
+    # Every year the document plans, reviews or mentions (set at index time, see
+    # assistant.chunking.coverage): a "2022年工作总结和2023年工作要点" covers both years.
+    covers: list[Coverage] = field(default_factory=list)
     # Provenance: who added the plan and when (None: placed in the corpus folder directly),
     # whether an editor has confirmed an upload, and the other plans (doc ids) that claim the
     # same region and year (set at index time) — a planted "second" plan cannot pass unmarked.
@@ -103,6 +123,17 @@ class Document:
     def __post_init__(self) -> None:
         # A loaded index gives plain dicts (documents.json).
         self.pages = [p if isinstance(p, Page) else Page(**p) for p in self.pages]
+        self.covers = [c if isinstance(c, Coverage) else Coverage(**c) for c in self.covers]
+
+    def covered_years(self, roles: tuple[str, ...] = ("planned", "reviewed")) -> set[int]:
+        """The years the document covers in these roles, its own year always among them."""
+        years = {c.year for c in self.covers if c.role in roles}
+        return years | ({self.year} if self.year else set())
+
+    def whole_document_years(self) -> set[int]:
+        """Years every passage outside a review section is about: the plan year, the years of
+        its title, the horizons of its targets."""
+        return {c.year for c in self.covers if c.whole_document} | ({self.year} if self.year else set())
 
     def page_at(self, offset: int) -> Page | None:
         """The page the character at ``offset`` came from, or None (no pages, or outside them)."""
@@ -190,7 +221,8 @@ class Filters:
     """Restrict retrieval to some plans. Empty lists mean no restriction.
 
     ``regions`` match a plan's region or any of its parents, by full or short name or
-    English name: "江苏" matches 常州市 and 东海县 plans. ``years`` match the plan's year
+    English name: "江苏" matches 常州市 and 东海县 plans. ``years`` match a year the plan
+    covers (:class:`Coverage`): its own, the years of its title, the horizon of its targets,
     or the year a passage reviews (a 2024 report's review of 2023 matches 2023).
     """
 
@@ -209,16 +241,22 @@ class Filters:
         return bool(self.doc_ids or self.regions or self.levels or self.years)
 
     def accepts_chunk(self, document: Document, chunk: Chunk) -> bool:
-        """True when the chunk's plan passes and its year (or the year it reviews) is asked for."""
+        """True when the chunk's plan passes and a year it is about is asked for: the year its
+        review section reviews, else a year the whole document covers (its plan year, the
+        years of its title, the horizons of its targets)."""
         if not self.accepts(document, years=False):
             return False
-        return not self.years or document.year in self.years or chunk.about_year in self.years
+        if not self.years or document.year in self.years:
+            return True
+        if chunk.about_year is not None:
+            return chunk.about_year in self.years
+        return bool(document.whole_document_years() & set(self.years))
 
     def accepts(self, document: Document, years: bool = True) -> bool:
         """True when the plan passes every filter (``years=False``: all but the year)."""
         if self.doc_ids and document.doc_id not in self.doc_ids and document.source not in self.doc_ids:
             return False
-        if years and self.years and document.year not in self.years:
+        if years and self.years and not document.covered_years() & set(self.years):
             return False
         if self.levels and document.level not in self.levels:
             return False
@@ -352,6 +390,9 @@ class Scope:
     levels: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()  # named regions/years with no plan in the corpus
     compare: bool = False
+    # Named years no document covers but some mention (a baseline, a period's end): searched
+    # in the documents, and the evidence must state them.
+    mentioned_years: tuple[int, ...] = ()
 
     def filters(self) -> Filters | None:
         """The filters the question itself implies (None when it names no plan)."""

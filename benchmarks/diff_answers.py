@@ -8,6 +8,14 @@ rank lists (chunk ids), answer texts, citations, abstention and status.
     python benchmarks/diff_answers.py snapshot before.jsonl          # this checkout
     python benchmarks/diff_answers.py snapshot before.jsonl --rev HEAD~3   # a git revision
     python benchmarks/diff_answers.py compare before.jsonl after.jsonl
+    python benchmarks/diff_answers.py verdicts before.json after.json   # two `policyqa eval --json` runs
+
+``verdicts`` pairs the per-question results of two evaluation runs (``policyqa eval --json``,
+or a first run in eval/reports/first-runs/) and prints the accuracy of both over the shared
+questions and every changed answer with the class of its change: ``fixed`` / ``broken`` (the
+verdict on it went wrong → right / right → wrong), ``released`` / ``withheld`` (an answerable
+question now answered / no longer answered, same verdict), ``status`` (the status changed
+otherwise: near miss → unavailable …), ``text`` (same verdict and status, other words).
 
 ``--rev`` checks the revision out into a temporary git worktree and runs its own
 ``assistant`` package there (its CLI module) on this checkout's corpus,
@@ -125,6 +133,54 @@ def compare(before: Path, after: Path) -> int:
     return 1 if differences else 0
 
 
+def change_class(before: dict, after: dict) -> str | None:
+    """The class of the change of one question's result (see the module doc), or None."""
+    if before.get("answer_correct") != after.get("answer_correct"):
+        return "fixed" if after.get("answer_correct") else "broken"
+    if before.get("answerable") and before.get("abstained") != after.get("abstained"):
+        return "withheld" if after.get("abstained") else "released"
+    if before.get("status") != after.get("status"):
+        return "status"
+    if before.get("answer") != after.get("answer"):
+        return "text"
+    return None
+
+
+def verdicts(before: Path, after: Path) -> int:
+    def load(path: Path) -> dict[str, dict]:
+        return {row["id"]: row for row in json.loads(path.read_text(encoding="utf-8"))["results"]}
+
+    a, b = load(before), load(after)
+    shared = [qid for qid in a if qid in b]
+    counts: dict[str, int] = {}
+    lines = []
+    for qid in shared:
+        kind = change_class(a[qid], b[qid])
+        if not kind:
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
+        old, new = a[qid], b[qid]
+        mark = {True: "✓", False: "✗", None: "-"}
+        lines.append(f"  {kind:<9} {qid:<8} {new['question'][:64]}")
+        lines.append(
+            f"            {old.get('status')} {mark[old.get('answer_correct')]} → {new.get('status')} "
+            f"{mark[new.get('answer_correct')]}  {' '.join(str(new.get('answer')).split())[:90]}"
+        )
+
+    answerable = [q for q in shared if a[q].get("answerable")]
+
+    def accuracy(rows: dict[str, dict]) -> float:  # over answerable questions, as policyqa eval reports it
+        return sum(bool(rows[q].get("answer_correct")) for q in answerable) / max(1, len(answerable))
+
+    print(
+        f"{after.name}: {len(shared)} questions ({len(answerable)} answerable), "
+        f"answer accuracy {accuracy(a):.3f} → {accuracy(b):.3f}; "
+        f"changed: {', '.join(f'{k} {v}' for k, v in sorted(counts.items())) or 'none'}"
+    )
+    print("\n".join(lines))
+    return 1 if counts else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,7 +191,12 @@ def main() -> int:
     p = sub.add_parser("compare", help="list the questions whose answers or ranks differ")
     p.add_argument("before", type=Path)
     p.add_argument("after", type=Path)
+    p = sub.add_parser("verdicts", help="answers whose verdict or status changed between two eval runs")
+    p.add_argument("before", type=Path, help="policyqa eval --json of the old code")
+    p.add_argument("after", type=Path, help="policyqa eval --json of the new code")
     args = parser.parse_args()
+    if args.command == "verdicts":
+        return verdicts(args.before, args.after)
     if args.command == "snapshot":
         snapshot(args.out, args.rev, args.index)
         return 0

@@ -63,7 +63,9 @@ def make_original(fmt: str, text: str, target: Path, work: Path) -> Path:
     table = F.indicator_table(text)
     table = table if len(table) > 1 else None  # a plan without figures gets no (empty) table
     if fmt == "chromium-pdf":
-        return F.write_chromium_pdf(text, target)
+        # Printed in the work folder: the print .html beside the PDF would be indexed as a plan too.
+        F.write_chromium_pdf(text, work / target.name).replace(target)
+        return target
     if fmt == "scan-pdf":
         printed = work / f"{target.stem}.print.pdf"
         if not printed.exists():

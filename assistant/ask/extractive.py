@@ -27,6 +27,24 @@ FIGURE = re.compile(
 )
 
 
+# What each kind of check verifies, in the reader's words.
+_CHECKED = {
+    "unit": ("单位", "unit"),
+    "figure": ("数字", "figure"),
+    "time": ("年份", "year"),
+}
+
+
+def unverified_notes(constraints: list[Constraint]) -> list[str]:
+    """One bilingual note per check the evidence neither met nor contradicted: "未核实：单位
+    （每十万人） not verified: unit (per 100,000)"."""
+    notes = []
+    for constraint in constraints:
+        zh, en = _CHECKED.get(constraint.kind, ("条件", "condition"))
+        notes.append(f"未核实：{zh}（{constraint.label}） not verified: {en} ({constraint.label})")
+    return notes
+
+
 def abstention_text(question: Question, hits: list[Hit]) -> str:
     """ "Not clearly answered" in the question's language, naming the nearest passages."""
     text, lead, year, joiner = (
@@ -221,8 +239,9 @@ class ExtractiveAnswerer:
         if summary:
             text = "\n".join(summary) + "\n\n" + text
         return reply(
-            text, Status.ANSWERED, citations, confidence=verification.confidence, checks=checks, summary=summary
-        )
+            text, Status.ANSWERED, citations, confidence=verification.confidence, checks=checks, summary=summary,
+            notes=unverified_notes(verification.unverified),
+        )  # fmt: skip
 
     def _cite(self, sentences: list[ScoredSentence], hits: list[Hit]) -> list[Citation]:
         rank_of = {id(h): i for i, h in enumerate(hits)}

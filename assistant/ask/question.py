@@ -147,7 +147,8 @@ class QuestionAnalyzer:
 
     Chinese region mentions: provinces and cities by full or short name (浙江, 开封),
     counties by full name (东海县) or, if the corpus has a plan for them, by short name
-    (东海). English mentions: names from ``data/region_names_en.tsv`` (Zhejiang, Donghai).
+    (东海). English mentions: the official spellings of ``data/region_names_en.tsv`` in any case
+    (Zhejiang, hohhot) and the Pinyin of every other division as a name (Yangzhong, Panyu).
 
     Args:
         documents: the plans of the corpus (their regions and years are what can be found).
@@ -180,9 +181,27 @@ class QuestionAnalyzer:
                     names.setdefault(short, name)
         self._names = names
         self._longest = max(map(len, names), default=0)
-        english = {en.lower(): zh for zh, en in self.gazetteer.english.items()}
-        self._english = english
-        self._en = re.compile(r"\b(" + "|".join(map(re.escape, sorted(english, key=len, reverse=True))) + r")\b", re.I)
+        # English spellings → Chinese names: official spellings in any case, Pinyin only as a
+        # capitalised name (see Gazetteer.english_spellings).
+        self._english: dict[str, list[str]] = {}
+        any_case, exact = set(), set()
+        for spelling, zh, exact_case in self.gazetteer.english_spellings():
+            key = spelling if exact_case else spelling.lower()
+            self._english.setdefault(key, []).append(zh)
+            (exact if exact_case else any_case).add(spelling)
+
+        def alternation(names: set[str]) -> str:
+            return "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+
+        self._en = re.compile(rf"\b(?:(?i:{alternation(any_case)})|{alternation(exact)})\b")
+
+    def _english_region(self, spelling: str) -> str:
+        """The Chinese name an English mention stands for; of homonyms ("Yuyang": 榆阳区 and
+        渔阳?) the one a plan of the corpus is in, else the first."""
+        names = self._english.get(spelling) or self._english.get(spelling.lower()) or []
+        names = list(dict.fromkeys(names))
+        in_corpus = [n for n in names if any(n in d.region_chain for d in self.documents)]
+        return (in_corpus or names)[0]
 
     def analyze(self, text: str) -> Question:
         """The analysed question. Raises QuestionError for an empty or an over-long question.
@@ -207,7 +226,7 @@ class QuestionAnalyzer:
         zh_matches = self._chinese_mentions(question)
         en_matches = list(self._en.finditer(question))
         mentioned = [self._names[m] for _, m in zh_matches]
-        mentioned += [self._english[m.group(1).lower()] for m in en_matches]
+        mentioned += [self._english_region(m.group(0)) for m in en_matches]
         national = [m.group(0) for m in patterns.NATIONAL.finditer(question)] if self._has_national else []
         if national:
             mentioned.append(NATIONAL)
@@ -226,12 +245,16 @@ class QuestionAnalyzer:
         years += [chinese_year(y) for y in patterns.CN_YEAR.findall(question)]
         candidates = [d for d in self.documents if not regions or any(r in d.region_chain for r in regions)]
         named_years = list(dict.fromkeys(years))
-        # A year has a plan of its own, or a later report that reviews it.
-        plan_years = [y for y in named_years if any(d.year == y or y in d.reviews for d in candidates)]
+        # A year a document covers (its own, one its title names, a target horizon, a year
+        # a later report reviews) filters; one the documents only mention is part of the topic
+        # ("2010年的基数") and searched there; only a year no document of that scope covers or
+        # mentions is missing.
+        plan_years = [y for y in named_years if any(y in d.covered_years() for d in candidates)]
+        only_mentioned = [y for y in named_years if any(c.year == y for d in candidates for c in d.covers)]
         if not plan_years:
             # With a plan year named, another year is part of the topic ("2021年…考核2020年
             # 遴选的人才"), not a plan the corpus lacks.
-            unavailable += [f"{y}年" for y in named_years]
+            unavailable += [f"{y}年" for y in named_years if y not in only_mentioned]
         terms: tuple[str, ...] = ()
         if share < 0.5:
             # Chinese words written into an English question ("pit-and-fissure sealing
@@ -263,6 +286,7 @@ class QuestionAnalyzer:
             levels=levels,
             unavailable=tuple(unavailable),
             compare=compare,
+            mentioned_years=tuple(only_mentioned) if not plan_years else (),
         )
         intents = self._intents(question, share, terms, compare)
         return Question(
@@ -327,7 +351,10 @@ class QuestionAnalyzer:
             year = scope.years[0]
             label = f"{year}, {'achieved' if intents.period == 'achieved' else 'planned'}"
             found.append(Constraint("time", label, year=year, period=intents.period))
-        for year in dict.fromkeys(int(y) for y in patterns.HORIZON_YEAR.findall(squeezed)):
+        horizons = [int(y) for y in patterns.HORIZON_YEAR.findall(squeezed)]
+        for year in dict.fromkeys([*horizons, *scope.mentioned_years]):
+            # A year no plan is filed under (a target's horizon, a year the documents only
+            # mention): the sentence must state it.
             if year not in scope.years and not any(d.year == year for d in self.documents):
                 found.append(Constraint("year", f"{year}", (f"{year}",)))
         if patterns.PER_CAPITA.search(question):
@@ -368,6 +395,10 @@ class QuestionAnalyzer:
             own_title = any(name in d.title or d.title in name for d in self.documents if d.title)
             if not own_title and (match.group(1) or any(name in d.text for d in self.documents)):
                 found.append(Constraint("named", name, (name,)))
+        if intents.record_fields:
+            # A question about a document's record names the document by its title ("沅江市人均
+            # 预期寿命提升行动计划的文号"): the title's words describe the document, not the answer.
+            found = [c for c in found if c.kind in ("record_field", "doc_number")]
         return tuple(found)
 
     def follow_up(self, text: str, previous: Question | None) -> Question:
@@ -389,7 +420,7 @@ class QuestionAnalyzer:
         years = list(scope.years)
         if not years and not scope.unavailable:
             plans = [d for d in self.documents if not regions or any(r in d.region_chain for r in regions)]
-            years = [y for y in previous.scope.years if any(d.year == y or y in d.reviews for d in plans)]
+            years = [y for y in previous.scope.years if any(y in d.covered_years() for d in plans)]
         missing = [u for u in scope.unavailable]
         place = "".join([*regions, *missing])
         when = "".join(f"{y}年" for y in years)

@@ -140,11 +140,22 @@ class HybridSearcher:
         if not records:
             mask &= ~self._is_record
         years = list(filters.years) if filters else []
+        covering: list[str] = []
         if years:
-            # A year matches the plan's own year or the year its section reviews.
-            mask &= np.isin(self._chunk_year, years) | np.isin(self._about_year, years)
+            # A year matches the plan's own year, the year its section reviews, or, outside
+            # review sections, a year the whole plan covers (Filters.accepts_chunk).
+            asked = set(years)
+            covers = np.array(
+                [bool(self.index.documents[d].whole_document_years() & asked) for d in self._doc_ids], dtype=bool
+            )
+            covering = [self._doc_ids[i] for i in np.flatnonzero(covers & documents)]
+            mask &= (
+                np.isin(self._chunk_year, years)
+                | np.isin(self._about_year, years)
+                | (covers[self._chunk_doc] & (self._about_year == 0))
+            )
         doc_ids = None if documents.all() else [self._doc_ids[i] for i in np.flatnonzero(documents)]
-        return Allowed(np.flatnonzero(mask), doc_ids, years, records)
+        return Allowed(np.flatnonzero(mask), doc_ids, years, records, covering)
 
     def _allowed_documents(self, filters: Filters | None) -> np.ndarray:
         """A mask over plans: exactly ``filters.accepts(plan, years=False)``, by lookups."""

@@ -7,10 +7,15 @@ population, a named programme, a year and whether it asks what was *achieved* or
 *planned*, a record field) and computes the relevance signals the ranking already has
 (sentence match, passage similarity, topic coverage, margin to the runner-up).
 
-One decision follows (:meth:`Verifier.decide`):
+Each check grades, not vetoes (:class:`Grade`): **met**, **contradicted** (the sentence states
+another year, unit, group or figure, or nothing of the kind at all) or **unknown** (it states
+something the parsers cannot read as what was asked: "70余次" for a count, a figure without a
+unit). One decision follows:
 
-- a constraint the evidence does not meet → **near miss** ("计划未给出…；最接近的是…")
-  when the evidence is on the question's topic, else **abstained**;
+- a constraint every candidate contradicts → **near miss** ("计划未给出…；最接近的是…") when
+  the evidence is on the question's topic, else **abstained**;
+- an unknown check does not withhold: it is shown on the answer ("未核实：单位") and counted
+  in the ``unverified`` signal;
 - otherwise the calibrated model (:class:`Calibration`, a logistic regression over the
   signals, fitted with cross-validation by ``policyqa calibrate``) gives the probability
   that the answer is right; under ``answer_min_confidence`` → **abstained**, else
@@ -24,10 +29,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 
-from ..corpus import record_fields
+from ..figures import COUNT, PEOPLE, PER_THOUSAND, PERCENT, POINTS, TIMES, YUAN, extract_figures
 from ..index import PolicyIndex
 from ..schema import Hit
 from ..text import DOC_NUMBER, squeeze_cjk_spaces
@@ -41,8 +47,30 @@ from .sentences import ScoredSentence, has_figure, states_record_field
 # kept as signals so that the fitted model, not a fixed rule, weighs them.
 FEATURES = (
     "match_margin", "dense_top", "english", "dense_english", "topic_share", "coverage", "score_gap", "absent_terms",
-    "below_threshold", "off_topic_zh", "topic_missing_en",
+    "below_threshold", "off_topic_zh", "topic_missing_en", "unverified",
 )  # fmt: skip
+
+# The canonical units of assistant.figures that state a figure in each unit a question may ask for.
+_DEMANDED_UNITS = {
+    "yuan": {YUAN},
+    "per 1,000": {PER_THOUSAND},
+    "per 100,000": {"per 100,000"},
+    "hours": {"hours"},
+    "people": {PEOPLE, "person-times"},
+    "count": {COUNT, TIMES},
+    "beds": {COUNT},
+    "rate": {PERCENT, PER_THOUSAND, POINTS, "per 10,000", "per 100,000"},
+}
+
+_RATES = {PERCENT, PER_THOUSAND, POINTS, "per 10,000", "per 100,000"}
+
+
+class Grade(str, Enum):
+    """What one check of one sentence found."""
+
+    MET = "met"
+    CONTRADICTED = "contradicted"  # it states something else (another year, unit, group), or nothing
+    UNKNOWN = "unknown"  # it states something the parsers cannot read as what was asked
 
 
 def named_share(text: str, groups: Sequence[tuple[Sequence[str], float]]) -> float | None:
@@ -56,13 +84,18 @@ def named_share(text: str, groups: Sequence[tuple[Sequence[str], float]]) -> flo
 
 @dataclass
 class Check:
-    """One constraint of the question against the evidence."""
+    """One constraint of the question against the evidence, graded."""
 
     constraint: Constraint
-    met: bool
+    grade: Grade
+
+    @property
+    def met(self) -> bool:
+        return self.grade is Grade.MET
 
     def to_json(self) -> dict:
-        return {"kind": self.constraint.kind, "asked": self.constraint.label, "met": self.met}
+        kind, label = self.constraint.kind, self.constraint.label
+        return {"kind": kind, "asked": label, "grade": self.grade.value, "met": self.met}
 
 
 @dataclass
@@ -77,7 +110,13 @@ class Verification:
 
     @property
     def unmet(self) -> list[Constraint]:
-        return [c.constraint for c in self.checks if not c.met]
+        """The constraints the evidence contradicts: what withholds the answer."""
+        return [c.constraint for c in self.checks if c.grade is Grade.CONTRADICTED]
+
+    @property
+    def unverified(self) -> list[Constraint]:
+        """The constraints the evidence neither meets nor contradicts: shown on the answer."""
+        return [c.constraint for c in self.checks if c.grade is Grade.UNKNOWN]
 
     def to_json(self) -> dict:
         return {
@@ -189,19 +228,52 @@ class Verifier:
 
     def meets(self, constraint: Constraint, sentence: ScoredSentence, closest: ScoredSentence, topic_words) -> bool:
         """Whether one candidate sentence meets one constraint of the question."""
-        text = squeeze_cjk_spaces(sentence.text)
+        return self.grade(constraint, sentence, closest, topic_words) is Grade.MET
+
+    def grade(self, constraint: Constraint, sentence: ScoredSentence, closest: ScoredSentence, topic_words) -> Grade:
+        """What one candidate sentence states about one constraint of the question."""
         kind = constraint.kind
         on_topic = sentence is closest or self.mentions(sentence.text, topic_words)
         if kind == "unit":
-            return constraint.unit.met_by(sentence.text) and on_topic
+            if not on_topic:
+                return Grade.CONTRADICTED
+            if constraint.unit.met_by(sentence.text):
+                return Grade.MET
+            return self._grade_unit(constraint, sentence.text)
         if kind == "figure":
-            return has_figure(sentence.text) and on_topic
+            if not on_topic:
+                return Grade.CONTRADICTED
+            if has_figure(sentence.text):
+                return Grade.MET
+            figures = extract_figures(sentence.text)
+            return Grade.UNKNOWN if any(f.text[:1].isdigit() for f in figures) else Grade.CONTRADICTED
+        if kind == "time":
+            return self._grade_time(constraint, sentence)
+        return Grade.MET if self._meets_other(constraint, sentence) else Grade.CONTRADICTED
+
+    @staticmethod
+    def _grade_unit(constraint: Constraint, text: str) -> Grade:
+        """A sentence whose figures are all in other units contradicts the unit asked for; one
+        with a figure whose unit the parser cannot name (a bare "1.82万") leaves it unknown."""
+        wanted = _DEMANDED_UNITS.get(constraint.unit.name if constraint.unit else "", set())
+        figures = [f for f in extract_figures(text) if f.unit != "years"]  # ages qualify, they do not count
+        if any(f.unit in wanted for f in figures):
+            return Grade.MET
+        # A bare number in digits may be in the unit asked for ("9.5以下" of a rate per 100,000);
+        # a bare Chinese numeral is a name far more often (十九届, 二十大).
+        unitless = [f for f in figures if not f.unit and f.text[:1].isdigit()]
+        if wanted & _RATES:
+            # A rate is never written with a multiplier: "1.82万" counts people, it is no rate.
+            unitless = [f for f in unitless if not re.search(r"[万亿千]|thousand|million", f.text)]
+        return Grade.UNKNOWN if unitless else Grade.CONTRADICTED
+
+    def _meets_other(self, constraint: Constraint, sentence: ScoredSentence) -> bool:
+        text = squeeze_cjk_spaces(sentence.text)
+        kind = constraint.kind
         if kind == "record_field":
             return states_record_field(sentence.text, set(constraint.alternatives))
         if kind == "doc_number":
             return bool(DOC_NUMBER.search(text))
-        if kind == "time":
-            return self._meets_time(constraint, sentence)
         if kind == "total":
             return not patterns.PER_UNIT.search(text)
         if kind == "age":
@@ -238,19 +310,37 @@ class Verifier:
         return [group[0] for group in candidates if group and not any(t in text for t in group for text in texts)]
 
     @staticmethod
-    def _meets_time(constraint: Constraint, sentence: ScoredSentence) -> bool:
-        """A year asked as achieved needs a statement about that year looking back (a later
-        report's review); asked as planned, the plan of that year. A sentence that names
-        only other years is about them."""
+    def _grade_time(constraint: Constraint, sentence: ScoredSentence) -> Grade:
+        """A year asked as achieved needs a statement about that year looking back (a review
+        section, a summary of that year, a later document naming it); asked as planned, the
+        plan of that year or a target for it. A sentence that names only other years, a review
+        of another year, a plan asked for results, a document that does not plan the year asked
+        for its target contradict it; a results question on a passage whose document neither
+        plans nor reviews the year is unknown."""
         year = constraint.year
         chunk, document = sentence.hit.chunk, sentence.hit.document
         named = {int(y) for y in patterns.YEAR.findall(sentence.text)}
         if named and year not in named and not any(y > year for y in named if constraint.period == "target"):
             # "预计2022年…" answers nothing about 2023; "到2025年" may hold a plan's target.
-            return False
+            return Grade.CONTRADICTED
+        # The years the whole document (outside review sections) plans and reviews; a document
+        # indexed before coverage was kept plans its own year.
+        whole = [c for c in document.covers if c.whole_document]
+        planned = {c.year for c in whole if c.role == "planned"} if whole else {document.year}
+        reviewed = {c.year for c in whole if c.role == "reviewed"}
         if constraint.period == "achieved":
-            return chunk.about_year == year or (year in named and (document.year or 0) > year)
-        return (document.year == year and chunk.about_year is None) or year in named
+            if chunk.about_year == year or (year in named and (document.year or 0) > year):
+                return Grade.MET
+            if chunk.about_year is None and year in reviewed:
+                return Grade.MET  # a summary of that year ("2024年度工作总结")
+            if chunk.about_year is not None or year in planned:
+                return Grade.CONTRADICTED  # a review of another year; the plan of that year states targets
+            return Grade.UNKNOWN
+        if year in named or (chunk.about_year is None and year in planned):
+            return Grade.MET  # the plan of that year, a period it covers ("(2024-2027年)"), a horizon
+        # What was done is no target; a document that does not plan the year (a summary filed
+        # under it) states none for it.
+        return Grade.CONTRADICTED
 
     def meets_all(self, question: Question, sentence: ScoredSentence, scored: list[ScoredSentence]) -> bool:
         """Whether one sentence meets every constraint of the question (in a comparison, the
@@ -283,23 +373,35 @@ class Verifier:
             # The evidence must meet every constraint in one sentence (the figure must be
             # the one for the asked population, year and unit), chosen or a close runner-up;
             # the sentences quoted are those that do (else the nearest, for a near miss).
+            # A sentence that contradicts nothing (some checks unknown) may answer, its unknown
+            # checks shown; only when every candidate contradicts a constraint is it a near miss.
             pool = chosen + [s for s in scored[: 3 * len(chosen) + 6] if s not in chosen]
             meeting: list[ScoredSentence] = []
-            best_sentence, best_met = None, -1
+            unresolved: list[tuple[ScoredSentence, list[Grade]]] = []
+            best_sentence, best_key = None, (-1, 0)
             for sentence in pool:
-                met = [self.meets(c, sentence, closest, topic_words) for c in constraints]
-                if all(met):
+                grades = [self.grade(c, sentence, closest, topic_words) for c in constraints]
+                if all(g is Grade.MET for g in grades):
                     meeting.append(sentence)
-                if sum(met) > best_met:
-                    best_sentence, best_met = sentence, sum(met)
-                    checks = [Check(c, m) for c, m in zip(constraints, met, strict=True)]
+                elif Grade.CONTRADICTED not in grades:
+                    unresolved.append((sentence, grades))
+                key = (sum(g is Grade.MET for g in grades), -sum(g is Grade.CONTRADICTED for g in grades))
+                if key > best_key:
+                    best_sentence, best_key = sentence, key
+                    checks = [Check(c, g) for c, g in zip(constraints, grades, strict=True)]
+            keep = max(len(chosen), 1)
             if meeting:
-                checks = [Check(c, True) for c in constraints]
-                evidence = meeting[: max(len(chosen), 1)]
+                checks = [Check(c, Grade.MET) for c in constraints]
+                evidence = meeting[:keep]
+            elif unresolved:
+                grades = unresolved[0][1]
+                checks = [Check(c, g) for c, g in zip(constraints, grades, strict=True)]
+                evidence = [s for s, _ in unresolved][:keep]
             elif best_sentence is not None:
-                evidence = [best_sentence, *(s for s in chosen if s is not best_sentence)][: max(len(chosen), 1)]
+                evidence = [best_sentence, *(s for s in chosen if s is not best_sentence)][:keep]
         features = self.features(question, hits, scored, evidence or chosen, topic_words, threshold)
         features["absent_terms"] = float(min(2, len(absent)))
+        features["unverified"] = float(min(2, sum(c.grade is Grade.UNKNOWN for c in checks)))
         features["below_threshold"] = float(features["match_margin"] < 0)
         features["off_topic_zh"] = float(
             not question.english and features["dense_top"] < self.min_passage_similarity_zh
@@ -360,5 +462,4 @@ class Verifier:
 
 def record_stated(question: Question, chosen: list[ScoredSentence]) -> bool:
     """True when a chosen sentence states a record field the question asks for."""
-    asked = question.intents.record_fields
-    return any(record_fields(c.text).get(label) for c in chosen for label in asked)
+    return any(states_record_field(c.text, question.intents.record_fields) for c in chosen)

@@ -2,9 +2,11 @@
 
 - ``outline``: outline markers (一、 / （一） / 1. / (1) / ①), headings, item notes
 - ``chunker``: :class:`SectionChunker`, one chunk per section under a size budget
+- ``coverage``: :func:`year_coverage`, the years a document plans, reviews or mentions
 """
 
 from .chunker import CHUNKER_VERSION, RECORD_SECTION, SectionChunker, context_header
+from .coverage import year_coverage
 from .outline import ITEM_NOTE, MARKER_FAMILIES, heading_of, item_fields, marker_family, strip_marker
 
 __all__ = [
@@ -18,4 +20,5 @@ __all__ = [
     "item_fields",
     "marker_family",
     "strip_marker",
+    "year_coverage",
 ]

@@ -37,7 +37,7 @@ from ..schema import Chunk, ChunkKind, Document
 from ..text import CN_NUMERAL_CHARS, Sentence, split_sentences, squeeze_cjk_spaces
 from .outline import heading_of, item_fields, marker_family
 
-CHUNKER_VERSION = "section-4"
+CHUNKER_VERSION = "section-5"  # 5: documents carry the years they cover (chunking.coverage)
 RECORD_SECTION = "文件信息"
 
 # A heading that looks back at an earlier year: its section states what was done, not planned.

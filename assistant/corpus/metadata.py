@@ -38,10 +38,14 @@ _TITLE_WORDS = re.compile(
     r"工作计划|工作要点|计划安排|工作安排|实施方案|工作方案|规划|要点|计划|政府工作报告|工作报告|工作总结|意见|通知"
 )
 _MARKER = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*、|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[.．、])")
+# "…和2023年工作要点": the year a title with several years plans.
+_TITLE_PLAN_YEAR = re.compile(r"(20\d{2})\s*年度?[^0-9，。、和及与]{0,16}?(?:要点|计划|安排)")
+# A title that reports on a year rather than planning it.
+_SUMMARY_TITLE = re.compile(r"总结|自评|评价报告|绩效|考核结果|执行情况")
 _YEAR = re.compile(r"(?<![\d到至～~])(20\d{2})\s*年(?!\d)")
 _FORWARD_YEAR = re.compile(r"(?:到|至|截至|～|~|-|—)\s*(20\d{2})\s*年")
 _DATE = re.compile(r"(20\d{2})\s*(?:[-./年])\s*(\d{1,2})\s*(?:[-./月])\s*(\d{1,2})\s*日?")
-_ISSUER_FIELD = re.compile(r"(?:发布机构|来源|信息来源|发文机关)\s*[:：]\s*(\S+)")
+_ISSUER_FIELD = re.compile(r"(?:发布机构|来源|信息来源|发文机关)\s*[:：]\s*\|?\s*([^|\s]+)")
 _ORGANISATION = re.compile(
     r"^\s*(\S{0,14}(?:卫生健康委员会|卫生健康委|卫健委|卫生健康局|卫生局|人民政府|办公室|办公厅|委员会|管理局|厅|部|局))\s*$"
 )
@@ -72,6 +76,12 @@ _PROVINCE_ABBREVIATIONS = {
     "新": "新疆维吾尔自治区",
 }  # fmt: skip
 _LEVEL_RANK = {"province": 0, "city": 1, "county": 2}
+# 文号 of national bodies: the State Council's own (国发, 国办发, 国办函) and those of its ministries,
+# commissions and their offices (国卫医发, 国中医药办发, 国疾控发, 国医保发, 国健推委办发 …).
+_STATE_COUNCIL_NUMBER = re.compile(r"^国(?:发|办发|办函|函)〔")
+_NATIONAL_BODY_NUMBER = re.compile(r"^国[\u4e00-\u9fff]{1,6}〔")
+# Labels of a portal's record table, flattened to "名称: | … |" cells on some portals.
+_CELL = r"\s*[:：]\s*\|?\s*"
 
 
 @dataclass
@@ -167,13 +177,13 @@ class MetadataReader:
         tail = "\n".join(lines[-12:])
         title = self._title(lines, text, stem)
         number = self._doc_number(text)
-        issuer_text, issuer_why = self._issuer_text(head_lines, lines[-12:])
+        issuer_text, issuer_why = self._issuer_text(head_lines, lines[-12:], text)
         scope = Counter({w: text.count(w) for w in _SCOPE_WORDS})
         level_hint, level_why = self._scope_level(scope)
-        national = self._national(head, tail, title.value, scope)
+        national = self._national(head, tail, title.value, scope, number.value)
         region = self._region(text, head, title, issuer_text, issuer_why, number, level_hint, national)
         level = self._level(region, level_hint, level_why, national, issuer_text)
-        year = self._year(title, head, text)
+        year = self._year(title, head, text, number)
         issuer = self._issuer(issuer_text, issuer_why, region, head, national)
         published = self._published(head)
         parent = Evidence(region.chain[1] if len(region.chain) > 1 else None, region.evidence, region.confidence)
@@ -189,9 +199,12 @@ class MetadataReader:
         }
 
     def _title(self, lines: list[str], text: str, stem: str) -> Evidence:
-        info = next((m.group(1) for ln in lines[:30] if (m := re.match(r"信息名称\s*[:：]\s*(\S.*)", ln))), None)
+        info = next(
+            (m.group(1) for ln in lines[:30] if (m := re.search(rf"(?:^|\|\s*)(?:信息)?名称{_CELL}([^|]*[^|\s])", ln))),
+            None,
+        )
         if info:
-            return Evidence(re.sub(r"\s+", "", info), "信息名称 field", 0.95)
+            return Evidence(re.sub(r"\s+", "", info), "名称 field of the record", 0.95)
         candidates = []
         for line in lines[:20]:
             if is_chrome(line) or _MARKER.match(line) or len(line) > 80 or not _TITLE_WORDS.search(line):
@@ -215,7 +228,7 @@ class MetadataReader:
         # Only the plan's own number: a 文号 field or a line holding nothing else; numbers
         # inside sentences are policies the plan cites.
         head = text[:3000]
-        own = re.search(r"文\s*号\s*[:：]\s*(\S+号)", head)
+        own = re.search(rf"文\s*号{_CELL}([^|\s]+号)", head)
         why = "文号 field"
         if not own:
             own = re.search(rf"^\s*({DOC_NUMBER.pattern})\s*$", head, re.M)
@@ -226,14 +239,16 @@ class MetadataReader:
         return Evidence(re.sub(r"\s+", "", number.group(0)), why, 0.9)
 
     @staticmethod
-    def _issuer_text(head: list[str], tail: list[str]) -> tuple[str | None, str]:
+    def _issuer_text(head: list[str], tail: list[str], text: str = "") -> tuple[str | None, str]:
         """The issuer as written, by the strength of where it is stated."""
         joined = "\n".join(head)
         for line in head:
-            match = re.search(r"发布机构\s*[:：]\s*(\S+)", line)
+            match = re.search(rf"发布机构{_CELL}([^|\s]+)", line)
             if match:
                 return match.group(1), "发布机构 field"
-        behalf = _ON_BEHALF.search(joined)
+        # The speaker of a report says whom they speak for wherever it comes, often after pages
+        # of portal chrome.
+        behalf = _ON_BEHALF.search(text or joined)
         if behalf:
             return behalf.group(1), "“我代表…” in the report"
         for line in head:
@@ -256,12 +271,18 @@ class MetadataReader:
         local = {w: n for w, n in scope.items() if _SCOPE_WORDS[w] != "national" and n}
         if not local:
             return None, ""
-        word, count = max(local.items(), key=lambda item: item[1])
+        # A plan cites the meetings of the levels above it ("落实全国、全省卫生健康工作会议精神")
+        # and never those below: of scope words said as often, the lowest level is its own.
+        word, count = max(local.items(), key=lambda item: (item[1], _LEVEL_RANK.get(_SCOPE_WORDS[item[0]], 0)))
         return _SCOPE_WORDS[word], f"{word} ×{count}"
 
     @staticmethod
-    def _national(head: str, tail: str, title: object, scope: Counter) -> str | None:
+    def _national(head: str, tail: str, title: object, scope: Counter, number: object = None) -> str | None:
         """ "national" (the State Council's), "ministry" (a national body's) or None."""
+        if number and _STATE_COUNCIL_NUMBER.match(str(number)):
+            return "national"
+        if number and _NATIONAL_BODY_NUMBER.match(str(number)):
+            return "ministry"
         if _SPEAKER.search(head) and re.search(r"国务院总理", head):
             return "national"
         congress = _CONGRESS.search(head)
@@ -282,7 +303,10 @@ class MetadataReader:
                 if short and region.level == "county" and not counties:
                     continue
                 found.append(region)
-        return found
+        # "天津市滨海新区人民政府" names one region, 滨海新区 of 天津市: a region named with its
+        # own child is the child's address, not a second candidate.
+        named = {name for region in found for name in region.parents}
+        return [region for region in found if region.name not in named] or found
 
     def _region(
         self,
@@ -393,12 +417,25 @@ class MetadataReader:
         return Evidence(hint, f"scope words {hint_why}", 0.6) if hint else Evidence(None, "unknown", 0.0)
 
     @staticmethod
-    def _year(title: Evidence, head: str, text: str) -> Evidence:
+    def _year(title: Evidence, head: str, text: str, number: Evidence | None = None) -> Evidence:
+        dates = _DATE.findall(head)
         if title.confidence >= 0.8:
             years = _YEAR.findall(str(title.value))
+            planned = _TITLE_PLAN_YEAR.findall(str(title.value))
+            if len(years) > 1 and planned:
+                # "2022年工作总结和2023年工作要点" is filed under the year it plans.
+                return Evidence(int(planned[-1]), "year the title plans", 0.95)
             if years:
-                return Evidence(int(years[0]), "year in the title", 0.95)
-        dates = _DATE.findall(head)
+                stated = int(years[0])
+                published = [int(d[0]) for d in dates if stated < int(d[0]) <= stated + 1]
+                if _SUMMARY_TITLE.search(str(title.value)) and len(years) == 1 and published:
+                    # "2024年度工作总结" published in 2025 is filed under 2025 and reviews 2024,
+                    # as a 政府工作报告 of 2025 reviews 2024 (see chunking's reviewed years).
+                    return Evidence(published[0], f"published {published[0]}, reviewing {stated}", 0.85)
+                return Evidence(stated, "year in the title", 0.95)
+        numbered = re.search(r"〔(20\d{2})〕", str(number.value)) if number and number.value else None
+        if numbered:
+            return Evidence(int(numbered.group(1)), f"year of its 文号 {number.value}", 0.85)
         if dates:
             return Evidence(int(dates[0][0]), f"first date at the head ({'-'.join(dates[0])})", 0.8)
         counts = Counter(int(y) for y in _YEAR.findall(text))

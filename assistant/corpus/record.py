@@ -24,8 +24,11 @@ _CHROME_LINE = re.compile(
 # are indexed as the document's record chunk, apart from the plan's sections.
 RECORD_LABELS = (
     "索引号", "信息名称", "文件编号", "文号", "生成日期", "成文日期", "内容概述", "发布日期", "发布时间",
-    "信息来源", "来源", "发布机构", "公开日期", "公开方式", "废止日期", "主题分类",
+    "信息来源", "来源", "发布机构", "发布部门", "发文机关", "公开日期", "公开方式", "废止日期", "主题分类",
+    "组配分类", "有效性", "名称",
 )  # fmt: skip
+# What a publisher writes in a field it leaves empty.
+_NONE_VALUES = frozenset({"无", "暂无", "空", "-", "—", "/"})
 # Web pages pad labels with spaces ("索 引 号", "文  号"); the pattern allows them.
 _LABEL = "|".join(r"[^\S\n]*".join(label) for label in RECORD_LABELS)
 _RECORD_LINE = re.compile(rf"^\s*(?:{_LABEL})[^\S\n]*[:：]")
@@ -80,7 +83,9 @@ def record_fields(line: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for match, following in zip(matches, [*matches[1:], None], strict=True):
         value = line[match.end() : following.start() if following else len(line)]
-        value = _TRAILING_CHROME.split(value)[0].strip()
+        # Portals flatten their record table to "文号: | 无 |" cells: the bars are no part of it.
+        value = re.sub(r"^[\s|]+|[\s|]+$", "", _TRAILING_CHROME.split(value)[0])
+        value = "" if value in _NONE_VALUES else value
         label = re.sub(r"\s+", "", match.group(1))
         if label not in fields:
             fields[label] = value

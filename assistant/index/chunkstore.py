@@ -17,7 +17,7 @@ Both return a :class:`FirstStage` with the same meaning, so the fusion
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -31,13 +31,16 @@ class Allowed:
     came from (for a store that filters on its own side).
 
     ``doc_ids`` is None when every plan is allowed; ``years`` match the plan's year or the
-    year a passage reviews; ``records`` admits the publisher's record chunks.
+    year a passage reviews, and outside review sections the plans of ``covering`` (which
+    cover one of the years as a whole: "2022年总结和2023年要点"); ``records`` admits the
+    publisher's record chunks.
     """
 
     rows: np.ndarray
     doc_ids: list[str] | None
     years: list[int]
     records: bool
+    covering: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

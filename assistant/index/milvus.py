@@ -103,7 +103,8 @@ def filter_expression(allowed: Allowed) -> str:
         parts.append(plans_expression(allowed.doc_ids))
     if allowed.years:
         years = ", ".join(str(int(y)) for y in allowed.years)
-        parts.append(f"(year in [{years}] or about_year in [{years}])")
+        covering = f" or (about_year == 0 and {plans_expression(allowed.covering)})" if allowed.covering else ""
+        parts.append(f"(year in [{years}] or about_year in [{years}]{covering})")
     if not allowed.records:
         parts.append("record == false")
     return " and ".join(parts)

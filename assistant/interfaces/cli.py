@@ -525,13 +525,15 @@ def cmd_who(args: argparse.Namespace) -> int:
 
 def _document_rows(settings: Settings) -> list[dict]:
     """Every plan of the corpus with its metadata and where each field came from (no model needed)."""
-    from ..chunking import SectionChunker
+    from ..chunking import SectionChunker, year_coverage
     from ..corpus import load_corpus
 
     chunker = SectionChunker(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
     rows = []
     for doc in load_corpus(settings.corpus_dir):
-        doc.reviews = sorted({c.about_year for c in chunker.chunk(doc) if c.about_year})
+        chunks = chunker.chunk(doc)
+        doc.reviews = sorted({c.about_year for c in chunks if c.about_year})
+        doc.covers = year_coverage(doc, chunks)
         rows.append(doc.metadata())
     return rows
 
@@ -609,6 +611,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
             print(line if display_width(line) <= width else line[: width // 2] + "…")
         if row.get("reviews"):
             print(f"    reviews     {', '.join(map(str, row['reviews']))} (sections looking back at those years)")
+        covered = [c for c in row.get("covers", []) if c["role"] != "mentioned"]
+        if covered:
+            print("    covers      " + ", ".join(f"{c['year']} {c['role']} ({c['source']})" for c in covered))
         if row.get("added_by"):
             state = "confirmed" if row.get("confirmed", True) else "NOT CONFIRMED (policyqa docs FILE --confirm)"
             print(f"    added       by {row['added_by']} at {row.get('added_at') or '?'}; {state}")
