@@ -58,7 +58,7 @@ def test_a_figure_in_another_unit_contradicts_and_withholds(qa):
 
 
 def test_a_figure_without_its_unit_is_unknown_shown_not_withheld(qa):
-    """"9.5以下" states the target without "/10万": the unit cannot be verified, and says so."""
+    """ "9.5以下" states the target without "/10万": the unit cannot be verified, and says so."""
     answer = qa.ask("扬中市2023年孕产妇死亡率每10万控制在多少以下？")
     assert answer.status is Status.ANSWERED, answer.answer
     assert "9.5" in answer.answer and _grades(answer).get("unit") == "unknown"

@@ -68,7 +68,9 @@ def test_a_summary_and_plan_document_covers_both_years(tmp_path, chunker):
 
 
 def test_a_year_a_document_only_mentions_is_searched_not_called_missing(tmp_path, chunker):
-    document = _read(tmp_path, "yangzhong.txt", SUMMARY_AND_PLAN.replace("达到30%以上。", "达到30%以上（2020年为22%）。"))
+    document = _read(
+        tmp_path, "yangzhong.txt", SUMMARY_AND_PLAN.replace("达到30%以上。", "达到30%以上（2020年为22%）。")
+    )
     document.covers = year_coverage(document, chunker.chunk(document))
     analyzer = QuestionAnalyzer([document])
     covered = analyzer.analyze("扬中市2022年家庭医生签约服务覆盖率是多少？").scope
@@ -96,7 +98,9 @@ def test_a_national_bodys_notice_is_national_by_its_doc_number(tmp_path):
     document = _read(tmp_path, "notice.txt", NATIONAL_NOTICE)
     assert document.doc_number == "国健推委办发〔2022〕2号"
     assert (document.region, document.level, document.year) == ("全国", "ministry", 2022)
-    state_council = NATIONAL_NOTICE.replace("国健推委办发", "国办发").replace("健康中国行动推进委员会办公室关于", "关于")
+    state_council = NATIONAL_NOTICE.replace("国健推委办发", "国办发").replace(
+        "健康中国行动推进委员会办公室关于", "关于"
+    )
     assert _read(tmp_path, "sc.txt", state_council).level == "national"
 
 
@@ -123,10 +127,10 @@ def test_metadata_of_documents_outside_the_corpus(tmp_path, source, region, leve
 
 @pytest.fixture(scope="module")
 def heads(tmp_path_factory, embedder):
-    """Four page heads of eval/blind/docs, added as a user adds plans (copied, no manifest)."""
+    """Five page heads of eval/blind/docs, added as a user adds plans (copied, no manifest)."""
     base = tmp_path_factory.mktemp("heads")
     (base / "corpus").mkdir()
-    for name in ("sichuan-2019.txt", "yuanjiang-2025.txt", "zongyang-2024.txt", "shenzhen-2025.txt"):
+    for name in ("sichuan-2019.txt", "yuanjiang-2025.txt", "zongyang-2024.txt", "shenzhen-2025.txt", "yuyang-2023.txt"):
         shutil.copy(BLIND_DOCS / name, base / "corpus" / name)
     qa = PolicyQA(Settings(corpus_dir=base / "corpus", index_dir=base / "index"), embedder)
     qa.build_index(progress=False)
@@ -154,3 +158,10 @@ def test_a_summary_is_no_plan_for_the_year_it_is_filed_under(heads):
     assert heads.ask("深圳市卫生健康委2024年新增床位多少张？").status is Status.ANSWERED
     planned = heads.ask("How many new hospital beds does Shenzhen plan to add in 2025?")
     assert planned.status is not Status.ANSWERED, planned.answer
+
+
+def test_a_plan_named_by_its_own_title_is_asked_for_its_own_record(heads):
+    """Yuyang's opinion cites 国发〔2019〕13号 and 陕政发〔2020〕7号 but states no 文号 of its own:
+    asked for "this opinion's 文号", the cited numbers are no answer."""
+    answer = heads.ask("榆阳区这份推进健康榆阳行动的实施意见的文号是什么？")
+    assert answer.status is not Status.ANSWERED, answer.answer

@@ -335,7 +335,11 @@ class QuestionAnalyzer:
         if intents.needs_figure and not intents.units:
             found.append(Constraint("figure", "a figure"))
         if intents.record_fields:
-            if _names_another_document(squeezed) and set(intents.record_fields) & {"文号", "文件编号"}:
+            if (
+                _names_another_document(squeezed)
+                and not self._names_own_title(squeezed)
+                and set(intents.record_fields) & {"文号", "文件编号"}
+            ):
                 # "the document number of Suining's implementation plan for …": a cited document's.
                 found.append(Constraint("doc_number", "文号 of the document named"))
             else:
@@ -400,6 +404,15 @@ class QuestionAnalyzer:
             # 预期寿命提升行动计划的文号"): the title's words describe the document, not the answer.
             found = [c for c in found if c.kind in ("record_field", "doc_number")]
         return tuple(found)
+
+    def _names_own_title(self, question: str) -> bool:
+        """True when the question names a plan of the corpus by its title ("榆阳区这份推进健康榆阳
+        行动的实施意见的文号"): it asks for that plan's record, not a document the plan cites."""
+        for document in self.documents:
+            core = re.sub(r"^.*?关于", "", re.sub(r"\s+", "", document.title or ""))
+            if len(core) >= 6 and core in question:
+                return True
+        return False
 
     def follow_up(self, text: str, previous: Question | None) -> Question:
         """The question, completed from the previous one when it names only a new region,
