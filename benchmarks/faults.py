@@ -157,8 +157,9 @@ def askers(url: str, questions: list[str], users: int, seconds: float, account) 
     """Start ``users`` sessions asking until ``seconds`` pass; returns (live results, started event)."""
     results: dict = {"latencies": [], "errors": [], "threads": []}
     lock = threading.Lock()
-    ready = threading.Barrier(users + 1)
     stop_at: list[float] = []
+    # The stop time is set by the barrier's action, before any asker is released to read it.
+    ready = threading.Barrier(users + 1, action=lambda: stop_at.append(time.monotonic() + seconds))
 
     def user(number: int) -> None:
         try:
@@ -188,7 +189,6 @@ def askers(url: str, questions: list[str], users: int, seconds: float, account) 
         thread.start()
         results["threads"].append(thread)
     ready.wait()
-    stop_at.append(time.monotonic() + seconds)
     results["started"] = time.perf_counter()
     return results, stop_at
 

@@ -480,6 +480,9 @@ def test_upload_a_pdf_then_open_the_cited_page_with_the_lines_boxed(browser, wor
         assert "88个" in answer.inner_text()
         card = answer.locator(".pq-card").first
         assert "第1页" in card.inner_text()
+        # the page reference the button hands the script is data, never shown to the reader
+        assert not card.locator(".pq-pageref").is_visible() and '["' not in card.inner_text()
+        assert not answer.locator(".pq-plain").first.is_visible()  # Copy's text, not a second answer
         assert page.locator("#page-image img").count() == 0
         card.locator(".pq-show-page").click()
         page.wait_for_selector("#page-image img")

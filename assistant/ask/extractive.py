@@ -35,13 +35,36 @@ _CHECKED = {
 }
 
 
+# Units and other constraints in a Chinese reader's words (the labels are English names).
+_UNITS_ZH = {
+    "yuan": "金额（元）", "per 1,000": "每千人口", "per 100,000": "每十万人口", "hours": "小时数",
+    "people": "人数", "count": "数量", "beds": "床位数（张）", "rate": "比率（%）",
+}  # fmt: skip
+_LABELS_ZH = {"a figure": "具体数字", "per person": "人均", "in total": "总量", "growth": "增长幅度"}
+
+
+def reader_label(constraint: Constraint, english: bool) -> str:
+    """What a constraint asks, in the reader's language: "床位数（张）", "2022年目标", "beds"."""
+    if english:
+        return constraint.label
+    if constraint.kind == "unit":
+        return _UNITS_ZH.get(constraint.label, constraint.label)
+    if constraint.kind == "time" and constraint.year:
+        return f"{constraint.year}年{'实际完成' if constraint.period == 'achieved' else '目标'}"
+    if constraint.kind == "year":
+        return f"{constraint.label}年"
+    return _LABELS_ZH.get(constraint.label, constraint.label)
+
+
 def unverified_notes(constraints: list[Constraint]) -> list[str]:
     """One bilingual note per check the evidence neither met nor contradicted: "未核实：单位
     （每十万人） not verified: unit (per 100,000)"."""
     notes = []
     for constraint in constraints:
         zh, en = _CHECKED.get(constraint.kind, ("条件", "condition"))
-        notes.append(f"未核实：{zh}（{constraint.label}） not verified: {en} ({constraint.label})")
+        notes.append(
+            f"未核实：{zh}（{reader_label(constraint, False)}） not verified: {en} ({reader_label(constraint, True)})"
+        )
     return notes
 
 
@@ -258,7 +281,7 @@ class ExtractiveAnswerer:
         missing and quote the nearest statement, never as the answer."""
         nearest = verification.evidence[: self.near_miss_quotes]
         citations = self._cite(nearest, [s.hit for s in verification.evidence])
-        asked = "、".join(dict.fromkeys(c.label for c in unmet))
+        asked = "、".join(dict.fromkeys(reader_label(c, question.english) for c in unmet))
         quotes = self.compose(citations, question.english, label_plans=True)
         if question.english:
             text = f"Not stated in the plans for what was asked ({asked}). The nearest statement (not an answer):\n"

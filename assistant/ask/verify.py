@@ -58,7 +58,7 @@ _DEMANDED_UNITS = {
     "hours": {"hours"},
     "people": {PEOPLE, "person-times"},
     "count": {COUNT, TIMES},
-    "beds": {COUNT},
+    "beds": set(),  # 张 is one measure word of many (count): only "…张" itself states beds
     "rate": {PERCENT, PER_THOUSAND, POINTS, "per 10,000", "per 100,000"},
 }
 

@@ -236,7 +236,9 @@ class MetadataReader:
         number = DOC_NUMBER.search(own.group(1)) if own else None
         if not number:
             return Evidence(None, "no 文号 in the head of the text", 0.0)
-        return Evidence(re.sub(r"\s+", "", number.group(0)), why, 0.9)
+        # One spelling of the year's brackets: portals and OCR write 浙卫发[2022]8号 for 浙卫发〔2022〕8号.
+        written = re.sub(r"\s+", "", number.group(0))
+        return Evidence(re.sub(r"[\[［(（](\d{4})[\]］)）]", r"〔\1〕", written), why, 0.9)
 
     @staticmethod
     def _issuer_text(head: list[str], tail: list[str], text: str = "") -> tuple[str | None, str]:
