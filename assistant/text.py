@@ -100,6 +100,8 @@ def chinese_year(text: str) -> int:
 # A document number (文号): an issuer abbreviation, the year in brackets, a serial number:
 # 浙卫发〔2022〕8号, 遂府办函〔2021〕44号. One pattern for the plan's own number and cited ones.
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d+\s*号")
+# A line holding only a document number (under a notice's title: the document's own 文号).
+DOC_NUMBER_LINE = re.compile(rf"^\s*({DOC_NUMBER.pattern})\s*$", re.M)
 
 
 # Characters that carry no text: zero-width spaces and joiners, bidirectional controls, the

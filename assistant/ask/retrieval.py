@@ -91,6 +91,13 @@ class HybridSearcher:
             for name in document.region_names():
                 self._docs_named.setdefault(name, []).append(i)
         self._about_year = np.fromiter((c.about_year or 0 for c in chunks), dtype=np.int64, count=len(chunks))
+        # Plans by each year their whole text covers (title years, periods, horizons), gathered
+        # once: a year filter ORs these masks instead of asking every plan per query.
+        self._docs_covering: dict[int, np.ndarray] = {}
+        for i, doc_id in enumerate(self._doc_ids):
+            for year in index.documents[doc_id].whole_document_years():
+                mask = self._docs_covering.setdefault(year, np.zeros(len(self._doc_ids), dtype=bool))
+                mask[i] = True
         # The publisher's record chunks answer only questions about the record (文号,
         # 公开日期 …); elsewhere their region-and-title text would crowd out vague questions.
         self._is_record = np.fromiter((c.is_record for c in chunks), dtype=bool, count=len(chunks))
@@ -144,10 +151,10 @@ class HybridSearcher:
         if years:
             # A year matches the plan's own year, the year its section reviews, or, outside
             # review sections, a year the whole plan covers (Filters.accepts_chunk).
-            asked = set(years)
-            covers = np.array(
-                [bool(self.index.documents[d].whole_document_years() & asked) for d in self._doc_ids], dtype=bool
-            )
+            covers = np.zeros(len(self._doc_ids), dtype=bool)
+            for year in years:
+                if year in self._docs_covering:
+                    covers |= self._docs_covering[year]
             covering = [self._doc_ids[i] for i in np.flatnonzero(covers & documents)]
             mask &= (
                 np.isin(self._chunk_year, years)

@@ -18,12 +18,10 @@ from ..config import Settings
 from ..corpus import is_record_line, record_fields
 from ..index import ChineseTokenizer, PolicyIndex
 from ..schema import Hit
-from ..text import DOC_NUMBER, squeeze_cjk_spaces
+from ..text import DOC_NUMBER_LINE, squeeze_cjk_spaces
 from .question import Question
 from .retrieval import HybridSearcher
 
-# A line holding only a document number, under a notice's title: the document's own 文号.
-NUMBER_LINE = re.compile(rf"^\s*{DOC_NUMBER.pattern}\s*$")
 DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?\s*$")
 FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 # Dates and years are when, not how many: they do not make a sentence state a figure.
@@ -57,7 +55,7 @@ def is_quotable(sentence: str) -> bool:
     Record lines ("文  号: 浙卫发〔2022〕8号") and a notice's signature date
     ("2022年3月21日") are short but state a fact of their own.
     """
-    if is_record_line(sentence) or DATE_LINE.match(sentence) or NUMBER_LINE.match(sentence):
+    if is_record_line(sentence) or DATE_LINE.match(sentence) or DOC_NUMBER_LINE.fullmatch(sentence.strip()):
         return True
     body = sentence.rstrip("。")
     if marker_family(sentence) and ("。" not in body) and len(body) <= 40:
@@ -77,7 +75,7 @@ def states_record_field(sentence: str, fields: tuple[str, ...] | set[str]) -> bo
     return (
         any(record_fields(sentence).get(label) for label in fields)
         or ("成文日期" in fields and bool(DATE_LINE.match(sentence)) and bool(FULL_DATE.search(sentence)))
-        or (bool({"文号", "文件编号"} & set(fields)) and bool(NUMBER_LINE.match(sentence)))
+        or (bool({"文号", "文件编号"} & set(fields)) and bool(DOC_NUMBER_LINE.fullmatch(sentence.strip())))
     )
 
 

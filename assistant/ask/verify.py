@@ -33,7 +33,7 @@ from enum import Enum
 from importlib import resources
 from pathlib import Path
 
-from ..figures import COUNT, PEOPLE, PER_THOUSAND, PERCENT, POINTS, TIMES, YUAN, extract_figures
+from ..figures import COUNT, PEOPLE, PER_THOUSAND, PERCENT, POINTS, TIMES, YEARS, YUAN, extract_figures
 from ..index import PolicyIndex
 from ..schema import Hit
 from ..text import DOC_NUMBER, squeeze_cjk_spaces
@@ -50,6 +50,8 @@ FEATURES = (
     "below_threshold", "off_topic_zh", "topic_missing_en", "unverified",
 )  # fmt: skip
 
+# The canonical units of assistant.figures that are rates (never written with 万 or 亿).
+_RATES = frozenset({PERCENT, PER_THOUSAND, POINTS, "per 10,000", "per 100,000"})
 # The canonical units of assistant.figures that state a figure in each unit a question may ask for.
 _DEMANDED_UNITS = {
     "yuan": {YUAN},
@@ -59,10 +61,8 @@ _DEMANDED_UNITS = {
     "people": {PEOPLE, "person-times"},
     "count": {COUNT, TIMES},
     "beds": set(),  # 张 is one measure word of many (count): only "…张" itself states beds
-    "rate": {PERCENT, PER_THOUSAND, POINTS, "per 10,000", "per 100,000"},
+    "rate": _RATES,
 }
-
-_RATES = {PERCENT, PER_THOUSAND, POINTS, "per 10,000", "per 100,000"}
 
 
 class Grade(str, Enum):
@@ -256,7 +256,7 @@ class Verifier:
         """A sentence whose figures are all in other units contradicts the unit asked for; one
         with a figure whose unit the parser cannot name (a bare "1.82万") leaves it unknown."""
         wanted = _DEMANDED_UNITS.get(constraint.unit.name if constraint.unit else "", set())
-        figures = [f for f in extract_figures(text) if f.unit != "years"]  # ages qualify, they do not count
+        figures = [f for f in extract_figures(text) if f.unit != YEARS]  # ages qualify, they do not count
         if any(f.unit in wanted for f in figures):
             return Grade.MET
         # A bare number in digits may be in the unit asked for ("9.5以下" of a rate per 100,000);

@@ -6,7 +6,7 @@
 """
 
 from .chunker import CHUNKER_VERSION, RECORD_SECTION, SectionChunker, context_header
-from .coverage import year_coverage
+from .coverage import mark_years, year_coverage
 from .outline import ITEM_NOTE, MARKER_FAMILIES, heading_of, item_fields, marker_family, strip_marker
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "context_header",
     "heading_of",
     "item_fields",
+    "mark_years",
     "marker_family",
     "strip_marker",
     "year_coverage",

@@ -34,6 +34,13 @@ MAX_HORIZON_YEARS = 5
 HEAD_CHARS = 1000
 
 
+def mark_years(document: Document, chunks: list[Chunk]) -> None:
+    """Set ``document.reviews`` (the years its review sections look back at) and
+    ``document.covers`` from its chunks: the one place both are derived, at index time."""
+    document.reviews = sorted({c.about_year for c in chunks if c.about_year})
+    document.covers = year_coverage(document, chunks)
+
+
 def year_coverage(document: Document, chunks: Iterable[Chunk]) -> list[Coverage]:
     """Every year ``document`` covers, each once with its strongest role: planned and reviewed
     before mentioned; sorted by year. ``chunks`` are the document's chunks (their

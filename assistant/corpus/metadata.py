@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..schema import Document, Region, short_name
-from ..text import DOC_NUMBER
+from ..text import DOC_NUMBER, DOC_NUMBER_LINE
 from .record import is_chrome, split_lines
 from .regions import Gazetteer
 
@@ -231,7 +231,7 @@ class MetadataReader:
         own = re.search(rf"文\s*号{_CELL}([^|\s]+号)", head)
         why = "文号 field"
         if not own:
-            own = re.search(rf"^\s*({DOC_NUMBER.pattern})\s*$", head, re.M)
+            own = DOC_NUMBER_LINE.search(head)
             why = "a line holding only a document number"
         number = DOC_NUMBER.search(own.group(1)) if own else None
         if not number:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..chunking import CHUNKER_VERSION, SectionChunker, year_coverage
+from ..chunking import CHUNKER_VERSION, SectionChunker, mark_years
 from ..config import DEFAULTS
 from ..corpus import (
     CorpusError,
@@ -393,8 +393,7 @@ class IndexBuilder:
                 if document.inferred:
                     report.inferred[path.name] = {k: getattr(document, k) for k in document.inferred}
                 document_chunks = self.chunker.chunk(document)
-                document.reviews = sorted({c.about_year for c in document_chunks if c.about_year})
-                document.covers = year_coverage(document, document_chunks)
+                mark_years(document, document_chunks)
                 documents.append(document)
                 chunks.extend(document_chunks)
                 for name, (_, extract) in DERIVED.items():

@@ -525,15 +525,13 @@ def cmd_who(args: argparse.Namespace) -> int:
 
 def _document_rows(settings: Settings) -> list[dict]:
     """Every plan of the corpus with its metadata and where each field came from (no model needed)."""
-    from ..chunking import SectionChunker, year_coverage
+    from ..chunking import SectionChunker, mark_years
     from ..corpus import load_corpus
 
     chunker = SectionChunker(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
     rows = []
     for doc in load_corpus(settings.corpus_dir):
-        chunks = chunker.chunk(doc)
-        doc.reviews = sorted({c.about_year for c in chunks if c.about_year})
-        doc.covers = year_coverage(doc, chunks)
+        mark_years(doc, chunker.chunk(doc))
         rows.append(doc.metadata())
     return rows
 
