@@ -171,6 +171,9 @@ class Settings:
     compare_quote_window: float = 0.03  # sentences this close to a plan's best may supply its figure
     compare_min_coverage: float = 0.5  # IDF share of a Chinese topic a plan's passage must hold
     indicator_topic_share: float = 0.5  # IDF share of the topic a figure's sentence must hold to be shown
+    # -- targets against results (crossdoc.track) ----------------------------------------
+    track_min_similarity: float = 0.6  # share of a topic's character pairs a figure's subject must have
+    track_about_tolerance: float = 0.05  # a "左右" target is met within this share of it either way
 
     def convert_options(self):
         """The limits and knobs of converting one original, as :class:`assistant.convert.ConvertOptions`."""
@@ -261,7 +264,7 @@ class Settings:
 _SHARES = (
     "sentence_weight", "min_topic_coverage", "topic_mention_share", "outline_min_share", "compare_min_coverage",
     "indicator_topic_share", "answer_min_confidence", "min_ocr_confidence", "min_ocr_document_confidence",
-    "low_ocr_confidence",
+    "low_ocr_confidence", "track_min_similarity", "track_about_tolerance",
 )  # fmt: skip
 _MAY_BE_ZERO = ("chunk_overlap_sentences", "build_threads")
 _FILTER_POLICIES = ("both_must_hold", "explicit_replaces")

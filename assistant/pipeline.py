@@ -29,7 +29,16 @@ from .ask.verify import Calibration, Verifier
 from .chunking import SectionChunker
 from .config import Settings
 from .corpus import CorpusError, Originals
-from .crossdoc import Comparison, PlanComparer, ReferenceGroup, ReferenceIndex
+from .crossdoc import (
+    Comparison,
+    PlanChanges,
+    PlanComparer,
+    ReferenceGroup,
+    ReferenceIndex,
+    TargetTracker,
+    Track,
+    TrackAnswerer,
+)  # fmt: skip
 from .index import BuildReport, Embedder, IndexBuilder, PolicyIndex, embedder_for
 from .index.chunkstore import ChunkStore
 from .index.lexical import ChineseTokenizer
@@ -56,6 +65,7 @@ class Engine:
     router: Router
     comparer: PlanComparer
     references: ReferenceIndex
+    tracker: TargetTracker
     llm: LLMAnswerer | None = None  # set when answers may be written by a chat model
 
     @classmethod
@@ -83,6 +93,7 @@ class Engine:
         extractive = ExtractiveAnswerer(index, scorer, verifier, settings, Glossary(analyzer.terms))
         outline = OutlineAnswerer(index, settings)
         finder = ResponsibilityFinder(index, searcher, settings)
+        tracker = TargetTracker(index, settings, analyzer.terms)
         router = Router(
             analyzer,
             searcher,
@@ -91,13 +102,15 @@ class Engine:
             ResponsibilityAnswerer(finder, searcher, settings),
             FilterPolicy(settings.filter_policy),
             settings.top_k,
+            specialists=[TrackAnswerer(tracker)],
         )
         comparer = PlanComparer(index, analyzer, searcher, scorer, extractive, settings)
         references = ReferenceIndex(index.documents, index.references)
         llm = LLMAnswerer(settings, region_names(index)) if settings.llm_base_url and settings.llm_model else None
         return cls(
-            index, analyzer, searcher, scorer, verifier, extractive, outline, finder, router, comparer, references, llm
-        )
+            index, analyzer, searcher, scorer, verifier, extractive, outline, finder, router, comparer, references,
+            tracker, llm,
+        )  # fmt: skip
 
 
 class PolicyQA:
@@ -269,6 +282,14 @@ class PolicyQA:
     def compare(self, topic: str, filters: Filters | None = None) -> Comparison:
         """One row per plan: the best passage about ``topic`` and its values, or "not found"."""
         return self.engine.comparer.compare(topic, filters)
+
+    def track(self, topic: str, filters: Filters | None = None) -> list[Track]:
+        """Per region: the target stated for each year beside the result reported for it."""
+        return self.engine.tracker.track(topic, filters)
+
+    def changes(self, before: str, after: str) -> PlanChanges:
+        """The targets of plan ``after`` against those of plan ``before``: new, dropped, raised …"""
+        return self.engine.tracker.changes(before, after)
 
     def references(self, query: str | None = None) -> list[ReferenceGroup]:
         """Policies the plans cite (《titles》, 文号, programmes), cited by most plans first."""

@@ -369,6 +369,7 @@ class Route(str, Enum):
     RECORD = "record"  # a field of the publisher's record (文号, 公开日期 …)
     EXTRACTIVE = "extractive"  # quoted sentences
     COMPARISON = "comparison"  # quoted sentences, one plan per line
+    TRACK = "track"  # a target beside its result, or two plans' targets (crossdoc.track)
 
 
 class Status(str, Enum):

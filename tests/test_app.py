@@ -28,7 +28,7 @@ from assistant.interfaces.web import build_app, launch_app
 from assistant.interfaces.web.render import NO_ANSWER, answer_html, answer_plain, describe_filters
 from assistant.pipeline import PolicyQA
 
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS, ROOT, settings_at
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -76,7 +76,7 @@ def server(built, embedder, tmp_path_factory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("app")
     shutil.copytree(settings.corpus_dir, base / "corpus")
     shutil.copytree(settings.index_dir, base / "index")
-    demo, url, _ = start_server(Settings(corpus_dir=base / "corpus", index_dir=base / "index"), embedder)
+    demo, url, _ = start_server(settings_at(base), embedder)
     yield url
     demo.close()
 
@@ -193,7 +193,7 @@ def test_ask_chinese_and_english_with_citation_cards(page):
     expect(page.locator("#copy-box textarea")).to_have_value(re.compile("65%"))
     copied = page.locator("#copy-box textarea").input_value()
     assert (
-        copied.splitlines()[0] == "浙江省 2022：二级及以上公立综合性医院设置老年医学科比例 65%以上 [1]"
+        copied.splitlines()[0] == "浙江省 2022：推动二级及以上公立综合性医院设置老年医学科比例达65%以上 [1]"
     )  # the direct answer
     assert "[1] 浙江省 2022《2022年浙江省卫生健康工作要点》" in copied and "— “" in copied
 
@@ -253,6 +253,15 @@ def test_the_language_model_answer_streams_then_shows_checked(browser, built, em
             demo.close()
 
 
+def test_a_filter_contradicting_the_question_shows_nothing_applied(page):
+    choose(page, "#filter-region", "东海县")
+    answer = ask(page, "浙江省2022年老年医学科比例是多少")
+    assert "未作回答" in answer.inner_text()
+    box = answer.locator(".pq-applied").inner_text()
+    assert "浙江省" not in box and "矛盾" in box  # the question's places were not applied
+    expect(page.locator("#applied")).not_to_contain_text("浙江省")
+
+
 def test_region_filter(page):
     field = page.locator("#filter-region input")
     field.click()
@@ -273,8 +282,8 @@ def test_follow_up_inherits_the_topic_and_clear_forgets_it(page):
     shot(page, "ask-follow-up", full_page=False)
     page.get_by_role("button", name="清空对话 Clear chat").click()
     page.wait_for_function("() => document.querySelectorAll('#chat .bot-row').length === 0")  # cleared by the server
-    answer = ask(page, "那浙江呢？")  # nothing to follow up on any more
-    assert "接上一问" not in answer.inner_text()
+    answer = ask(page, "那浙江呢？")  # nothing to follow up on any more: asks for a whole question
+    assert "接上一问" not in answer.inner_text() and "请完整提问" in answer.inner_text()
 
 
 def test_every_answer_has_its_own_copy_button(page):
@@ -326,7 +335,8 @@ def test_compare_tab(page, tmp_path):
     page.click("#compare-run")
     page.wait_for_selector("#compare-status >> text=/\\d+ \\/ \\d+/")
     table = page.locator("#compare-table")
-    for value in ("浙江省", "65%以上", "东海县", "70%以上"):
+    # each figure with what it counts, in the plan's words
+    for value in ("浙江省", "二级及以上公立综合性医院设置老年医学科比例达65%以上", "东海县", "70%以上"):
         assert value in table.inner_text()
     with page.expect_download() as download:
         page.click("#compare-csv")
@@ -335,7 +345,7 @@ def test_compare_tab(page, tmp_path):
     csv_text = csv_path.read_text(encoding="utf-8-sig")
     assert "浙江省" in csv_text and "65%以上" in csv_text
     expect(page.locator("#compare-md")).to_be_visible()
-    table.get_by_text("65%以上", exact=True).filter(visible=True).first.click()  # a row opens its quote in context
+    table.get_by_text("设置老年医学科比例达65%以上", exact=False).filter(visible=True).first.click()  # opens its quote
     page.wait_for_selector("#compare-card .pq-card mark")
     assert "65%" in page.locator("#compare-card mark").first.inner_text()
     shot(page, "compare")
@@ -514,6 +524,167 @@ def test_evaluation_tab_with_a_small_gold_file(page, tmp_path):
     page.wait_for_selector("#eval-chart img")
     expect(page.locator("#eval-report")).to_be_visible()
     shot(page, "evaluation")
+
+
+# -- Layout (issue 22): geometry and DOM, not only screenshots --------------------------------
+
+CHAT_LABEL = "#chat [data-testid=block-label]"
+# Gradio's progress overlays ("status trackers") that are shown, with the component they sit on.
+SHOWN_PROGRESS = """root => [...root.querySelectorAll('[data-testid=status-tracker]')].filter(w => {
+    const r = w.getBoundingClientRect(), cs = getComputedStyle(w);
+    return !w.classList.contains('hide') && cs.opacity !== '0' && cs.visibility !== 'hidden'
+        && r.width > 0 && r.height > 0;
+}).map(w => {
+    const r = w.getBoundingClientRect(), host = w.closest('[id]');
+    return {host: host ? host.id : '', text: w.innerText.replace(/\\s+/g, ' ').trim(),
+            left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+})"""
+# Header words (runs without spaces) of a table drawn on more than one line, and header cells
+# whose text overflows them.
+SPLIT_HEADER_WORDS = """table => {
+    const split = [], headers = [...table.querySelectorAll('[role=columnheader]')];
+    for (const cell of headers) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const m of node.data.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+                if (lines.size > 1) split.push(m[0]);
+            }
+        }
+        if (cell.scrollWidth > cell.clientWidth + 1) split.push(cell.innerText + ' (overflows its cell)');
+    }
+    return {headers: headers.length, split};
+}"""
+
+
+def box(locator) -> dict:
+    """The element's bounding box in the viewport (left, right, top, bottom)."""
+    return locator.evaluate(
+        "el => { const r = el.getBoundingClientRect();"
+        " return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }"
+    )
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+def assert_header_words_whole(page, table: str) -> None:
+    found = page.locator(table).evaluate(SPLIT_HEADER_WORDS)
+    assert found["headers"] >= 2 and not found["split"], (table, found)
+
+
+def assert_label_clear_of(page, message) -> None:
+    """The chat's label covers no part of ``message``: it sits above it."""
+    label, text = box(page.locator(CHAT_LABEL)), box(message)
+    assert not overlap(label, text), (label, text)
+    assert label["bottom"] <= text["top"] + 1, (label, text)
+
+
+def test_the_chat_label_covers_no_message(page):
+    ask(page, ZJ_QUESTION)
+    answer = ask(page, EN_QUESTION)  # a long answer, shown from its first line (policyqa.js)
+    page.wait_for_timeout(600)
+    assert_label_clear_of(page, answer.locator(".pq-answer"))
+    shot(page, "ask-label", full_page=False)
+    page.locator("#chat .bubble-wrap").evaluate("el => el.scrollTo(0, 0)")
+    page.wait_for_timeout(200)
+    first = page.locator("#chat [data-testid=user]").first  # the first message: the first question
+    assert_label_clear_of(page, first)
+    assert box(page.locator(CHAT_LABEL))["bottom"] <= box(page.locator("#chat .bubble-wrap"))["top"] + 1
+
+
+def test_display_tables_keep_header_words_whole_and_open_no_edit_box(page):
+    tab(page, "文档 Documents")
+    table = page.locator("#docs-table")
+    expect(table).to_contain_text("2022年浙江省卫生健康工作要点")
+    assert_header_words_whole(page, "#docs-table")  # "段落 Chunks", never "Chunk s"
+    cell = table.locator("[data-testid='cell-1-1']")
+    cell.click()
+    page.wait_for_selector("#doc-outline .pq-outline div")  # the click still opens the plan …
+    cell.dblclick()
+    page.wait_for_timeout(300)
+    # … and draws no edit box: no input, no selection ring, no handles or cell menu
+    assert table.locator("input:visible, textarea:visible").count() == 0
+    assert cell.evaluate("el => getComputedStyle(el).boxShadow") == "none"
+    assert table.locator(".body-cell button:visible").count() == 0
+    shot(page, "documents-clicked", full_page=False)
+    tab(page, "引用 References")
+    page.wait_for_selector("#ref-status >> text=cited policies")
+    assert_header_words_whole(page, "#ref-table")
+    page.locator("#ref-table [data-testid='cell-0-0']").click()
+    page.wait_for_selector("#ref-cites .pq-card")  # the row's citing sentences, no edit box
+    assert page.locator("#ref-table input:visible, #ref-table textarea:visible").count() == 0
+
+
+def test_failing_questions_fit_the_page(page, tmp_path):
+    lines = (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()][:4]
+    for question in questions[:3]:  # made to fail: evidence and answer no plan has
+        question["answer"] = "9999个"
+        question["evidence"] = [{"doc": question["evidence"][0]["doc"], "quote": "这句话不在任何计划里"}]
+    gold = tmp_path / "failing.jsonl"
+    gold.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions) + "\n", encoding="utf-8")
+    tab(page, "评测 Evaluation")
+    page.locator("#eval-file input[type=file]").set_input_files(str(gold))
+    page.wait_for_selector("#eval-file >> text=failing")
+    page.click("#eval-run")
+    page.wait_for_selector("#eval-status >> text=3 个失败")
+    failures = page.locator("#eval-failures")
+    expect(failures).to_contain_text("g001")
+    width = page.evaluate("window.innerWidth")
+    for name in ("答案 Answer", "检索 Retrieved"):
+        header = box(failures.get_by_role("columnheader", name=name))
+        assert header["left"] >= 0 and header["right"] <= width, (name, header, width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # the page never scrolls sideways
+    for table in ("#eval-failures", "#eval-metrics", "#eval-breakdown"):
+        assert_header_words_whole(page, table)
+    failures.scroll_into_view_if_needed()
+    shot(page, "evaluation-failures")
+
+
+def test_upload_progress_is_one_bilingual_bar_beside_the_table(browser, workspace, embedder, tmp_path):
+    demo, url, _ = start_server(workspace, embedder)
+    page = open_page(browser, url)
+    try:
+        tab(page, "文档 Documents")
+        page.locator("#upload-file input[type=file]").set_input_files(str(_test_plan(tmp_path / "测试县2023.txt")))
+        page.wait_for_selector("#upload-file >> text=测试县2023")
+        page.click("#upload-run")
+        documents, samples, pictured = page.locator("#tab-documents"), [], False
+        while not page.locator("#upload-status >> text=Added").count():
+            shown = documents.evaluate(SHOWN_PROGRESS)
+            table = box(page.locator("#docs-table"))
+            samples.append((shown, table))
+            if not pictured and any("Embedding" in s["text"] for s in shown):
+                page.locator("#upload-status").scroll_into_view_if_needed()
+                shot(page, "upload-progress", full_page=False)
+                pictured = True
+            page.wait_for_timeout(100)
+        for shown, table in samples:
+            assert len(shown) <= 1, shown  # one bar, not one on each refreshed component
+            for bar in shown:
+                assert bar["host"] == "upload-status" and not overlap(bar, table), (bar, table)
+        texts = [s["text"] for shown, _ in samples for s in shown]
+        embedding = [t for t in texts if "向量化段落 Embedding passages" in t]
+        assert embedding, texts  # what is happening, in both languages …
+        assert re.search(r"\d+/\d+（剩余 \d+ left） - \d+\.\d%", embedding[-1]), embedding  # … and how much is left
+        assert not any("embedding passages" in t for t in texts)  # the builder's English-only bar is gone
+        assert not documents.evaluate(SHOWN_PROGRESS)  # none left once the upload is done
+
+        tab(page, "提问 Ask")  # an answer quoting the unconfirmed upload starts with its ⚠ line
+        answer = ask(page, "2023年测试县建成多少个智慧健康小屋")
+        first = answer.locator(".pq-answer")
+        assert first.inner_text().lstrip().startswith("⚠"), first.inner_text()[:80]
+        page.wait_for_timeout(600)
+        assert_label_clear_of(page, first)
+        shot(page, "ask-caution", full_page=False)
+    finally:
+        page.context.close()
+        demo.close()
 
 
 # -- rendering without the browser ------------------------------------------------------------

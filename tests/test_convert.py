@@ -30,8 +30,8 @@ from assistant.convert import (
 from assistant.convert.cleanup import normalize_chars, radical_count
 from tests import formats as F
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+from .conftest import BUNDLED_PLANS, CORPUS
+
 SOURCE = (CORPUS / "zhejiang-2022.txt").read_text(encoding="utf-8")
 TITLE = F.title_of(SOURCE)
 PAGE_NUMBER = re.compile(r"—\s*\d+\s*—|第\s*\d+\s*页|^\s*-\s*\d+\s*-\s*$", re.M)
@@ -121,7 +121,7 @@ def test_result_round_trips_through_json_and_finds_pages(chromium):
 # -- plain text --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.txt")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in BUNDLED_PLANS if p.suffix == ".txt"), ids=lambda p: p.name)
 def test_corpus_files_convert_to_exactly_their_text(path):
     result = convert(path)
     assert result.kind == "text"

@@ -51,7 +51,7 @@ def test_topic_no_plan_addresses_is_not_found_everywhere(qa):
 def test_unrelated_numbers_are_not_shown(qa):
     rows = {r.region: r for r in qa.compare("基本公共卫生服务人均经费").rows}
     assert rows["浙江省"].values == ["人均97元以上"]
-    assert rows["东海县"].values == ["88元"]
+    assert rows["东海县"].values == ["人均88元"]  # "提高到人均不低于88元": per person
     assert rows["常州市"].values == ["人均83元"]
     assert rows["开封市"].values == []  # it mentions 95台 service vehicles, not funding per head
 
@@ -206,7 +206,7 @@ def test_cli_compare_refs_who(cli, tmp_path):
     ("topic", "expected", "absent"),
     [
         ("家庭医生签约", {"浙江省": "75%以上", "常州市": "10%"}, []),
-        ("人均基本公共卫生服务经费", {"浙江省": "人均97元以上", "常州市": "人均83元", "东海县": "88元"}, ["50%"]),
+        ("人均基本公共卫生服务经费", {"浙江省": "人均97元以上", "常州市": "人均83元", "东海县": "人均88元"}, ["50%"]),
         ("两癌筛查", {"东海县": "2.8万人"}, []),
         ("geriatrics departments", {"浙江省": "65%以上", "东海县": "70%以上", "开封市": "50%以上"}, ["80%"]),
         ("老年医学科比例", {"开封市": "50%以上"}, ["80%"]),
@@ -219,3 +219,54 @@ def test_compare_finds_the_figure_the_quote_states(qa, topic, expected, absent):
         assert value.replace("人均", "") in rows[region].quote
     for wrong in absent:
         assert all(wrong not in r.values for r in rows.values()), wrong
+
+
+def test_respective_figures_measure_their_own_items():
+    text = "孕产妇死亡率、婴儿死亡率分别控制在8.5/10万、6.5‰以下。"
+    doc = Document("t", "t.txt", "测试计划", "测试市", ["测试市"], "city", 2022, text=text)
+    found = IndicatorExtractor().extract(doc)
+    assert [(i.phrase, i.text) for i in found] == [("孕产妇死亡率", "8.5/10万"), ("婴儿死亡率", "6.5‰以下")]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "statement"),
+    [
+        ("10. 将基本公共卫生服务补助标准提高到人均不低于88元，建立机制。", "基本公共卫生服务补助标准",
+         "10. 将基本公共卫生服务补助标准提高到人均不低于88元"),
+        ("以乡镇为单位儿童免疫规划疫苗接种率继续保持在90%以上。", "以乡镇为单位儿童免疫规划疫苗接种率",
+         "以乡镇为单位儿童免疫规划疫苗接种率继续保持在90%以上"),
+        ("为1.82万35-64岁农村妇女免费提供宫颈癌、乳腺癌筛查,对患者进行追踪管理。",
+         "为35-64岁农村妇女免费提供宫颈癌、乳腺癌筛查", "为1.82万35-64岁农村妇女免费提供宫颈癌、乳腺癌筛查"),
+    ],
+)  # fmt: skip
+def test_a_figure_has_what_it_counts_and_its_whole_statement(text, phrase, statement):
+    doc = Document("t", "t.txt", "测试计划", "测试市", ["测试市"], "city", 2022, text=text)
+    found = IndicatorExtractor().extract(doc)[0]
+    assert (found.phrase, found.statement()) == (phrase, statement)
+
+
+def test_compare_reads_the_act_by_its_near_synonyms_and_the_heading(qa):
+    rows = {r.region: r for r in qa.compare("两癌筛查").rows}
+    assert rows["浙江省"].found and "两癌”检查" in rows["浙江省"].quote  # 检查 is the same act as 筛查
+    assert not rows["浙江省"].values  # its 130万例 are colorectal screenings, not the two cancers
+    # the heading （十七）开展农村妇女“两癌”筛查 names what its sentence counts
+    assert rows["遂宁市"].values == ["1.82万"] and "乳腺癌筛查" in rows["遂宁市"].statements[0]
+    assert not rows["常州市"].found
+
+
+@pytest.mark.parametrize(
+    ("chinese", "english"),
+    [("两癌筛查", "two cancers screening"), ("家庭医生签约", "family doctor contracting"),
+     ("儿童免疫接种", "childhood immunisation"), ("社区卫生服务站", "community health service stations")],
+)  # fmt: skip
+def test_an_english_topic_reaches_the_same_rows(qa, chinese, english):
+    def shown(topic):
+        return {r.region: (r.found, tuple(r.values)) for r in qa.compare(topic).rows}
+
+    assert shown(english) == shown(chinese)
+
+
+def test_a_row_says_what_its_figure_counts(qa):
+    rows = {r.region: r for r in qa.compare("家庭医生签约").rows}
+    assert rows["常州市"].statements == ["重点人群签约对象中有偿个性化签约不低于10%"]  # not a signing rate
+    assert "有偿个性化签约不低于10%" in qa.compare("家庭医生签约").to_markdown()

@@ -10,7 +10,7 @@ import pytest
 from assistant.interfaces.evaluation import GoldFileError, answer_keys, load_gold, question_sets
 from assistant.schema import Status
 
-from .conftest import CORPUS, ROOT
+from .conftest import BUNDLED_PLANS, ROOT
 
 TYPES = {"fact", "paraphrase", "disambig", "cross", "list", "unanswerable"}
 
@@ -27,7 +27,7 @@ def sets():
 def test_every_quote_is_verbatim_in_its_document(sets):
     # A set in eval/<name>/ is asked over the corpus plus eval/<name>/docs (unseen, blind).
     own_docs = sorted((ROOT / "eval").glob("*/docs/*.txt"))
-    texts = {p.name: p.read_text(encoding="utf-8") for p in [*CORPUS.glob("*.txt"), *own_docs]}
+    texts = {p.name: p.read_text(encoding="utf-8") for p in [*BUNDLED_PLANS, *own_docs]}
     for questions in sets.values():
         for q in questions:
             for evidence in [*q.evidence, *q.nearest]:

@@ -1,13 +1,12 @@
 """Grounding of generated answers: citations, figures, years and names checked against the passages.
 
-Fast: no model, no index, no network. Passages are real sentences of corpus/*.txt with their
+Fast: no model, no index, no network. Passages are real sentences of the bundled plans with their
 plan's metadata from corpus/manifest.json.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -29,8 +28,9 @@ from assistant.ask.grounding import (
 )
 from assistant.text import split_sentences
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))["documents"]
+from .conftest import BUNDLED_MANIFEST, BUNDLED_PLANS, CORPUS
+
+MANIFEST = BUNDLED_MANIFEST["documents"]
 
 
 def corpus_passage(number: int, source: str, needle: str) -> Passage:
@@ -331,7 +331,7 @@ def test_ranges_give_both_ends(text, values, unit):
 
 
 def test_figures_of_every_corpus_sentence_are_spans_and_ground_themselves():
-    for path in sorted(CORPUS.glob("*.txt")):
+    for path in sorted(BUNDLED_PLANS):
         text = path.read_text(encoding="utf-8")
         for figure in extract_figures(text):
             assert text[figure.start : figure.end] == figure.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.ask.question import QuestionAnalyzer
@@ -169,3 +171,42 @@ def test_phrases_do_not_run_across_a_removed_name_or_punctuation(analyzer):
     assert "action plan" not in [p for p, _ in scope.phrases]
     assert "hospital bed" in [p for p, _ in TermMap().phrases("hospital beds, per 1,000 people")]
     assert "action plan" not in [p for p, _ in TermMap().phrases("five actions; plans for next year")]
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [("childhood immunisation", "childhood immunization"), ("community health centres", "community health center"),
+     ("paediatric programmes", "pediatric program"), ("hospitalised", "hospitalized")],
+)  # fmt: skip
+def test_british_spellings_read_as_the_map_writes_them(british, american):
+    from assistant.ask.terms import TermMap
+
+    terms = TermMap({american: ["甲"]})
+    assert terms.translate(british) == ["甲"]
+    assert TermMap({"exercise": ["乙"]}).translate("exercises") == ["乙"]  # -ise that is no -ize stays
+
+
+@pytest.mark.parametrize("question", ["那常州呢？", "常州", "and in Changzhou?", "2021年呢"])
+def test_a_bare_follow_up_with_nothing_to_follow_asks_for_a_question(qa, question):
+    answer = qa.ask(question)
+    assert answer.abstained and not answer.citations and answer.reason == "no_topic"
+    assert ("请完整提问" in answer.answer) or ("ask a whole question" in answer.answer)
+
+
+def test_every_check_has_reader_words_in_both_languages(analyzer):
+    from assistant.ask.extractive import reader_label
+
+    questions = [
+        "浙江2022年每千人口床位数是多少张", "How many beds per 1,000 people in Zhejiang 2022?",
+        "遂宁市实施方案的文号是什么", "What is the document number of Suining's implementation plan?",
+        "2021年常州三级医院的80岁以上农村老人死亡率实际完成多少", "Changzhou 2020 per person funding in yuan",
+        "What share of tertiary hospitals for rural people aged 65 in 2025?", "常州市2020年家庭医生签约的目标是多少",
+    ]  # fmt: skip
+    kinds = set()
+    for text in questions:
+        for constraint in analyzer.analyze(text).constraints:
+            kinds.add(constraint.kind)
+            zh, en = reader_label(constraint, False), reader_label(constraint, True)
+            assert not re.search(r"[a-z]{3,}", zh), (constraint, zh)  # no English or internal names
+            assert not re.search(r"_|\b(?:achieved|planned|per_capita|doc_number)\b", en), (constraint, en)
+    assert {"unit", "doc_number", "time", "rank", "age", "population"} <= kinds, kinds

@@ -43,17 +43,38 @@ _UNITS_ZH = {
 _LABELS_ZH = {"a figure": "具体数字", "per person": "人均", "in total": "总量", "growth": "增长幅度"}
 
 
+_UNITS_EN = {"count": "a count", "rate": "a rate (%)", "people": "a number of people"}
+_RANKS_EN = {"三级": "tertiary (grade 3)", "二级": "secondary (grade 2)"}
+
+
 def reader_label(constraint: Constraint, english: bool) -> str:
-    """What a constraint asks, in the reader's language: "床位数（张）", "2022年目标", "beds"."""
-    if english:
-        return constraint.label
-    if constraint.kind == "unit":
-        return _UNITS_ZH.get(constraint.label, constraint.label)
-    if constraint.kind == "time" and constraint.year:
+    """What a constraint asks, in the reader's language: "床位数（张）", "2022年目标", "beds",
+    "2022 target". Every kind has its words in both languages; Chinese terms of the plans
+    (a measure, a population) stay Chinese in English text, as the plans write them."""
+    kind, label = constraint.kind, constraint.label
+    if kind == "time" and constraint.year:
+        if english:
+            return f"{constraint.year} {'result' if constraint.period == 'achieved' else 'target'}"
         return f"{constraint.year}年{'实际完成' if constraint.period == 'achieved' else '目标'}"
-    if constraint.kind == "year":
-        return f"{constraint.label}年"
-    return _LABELS_ZH.get(constraint.label, constraint.label)
+    if english:
+        return {
+            "unit": _UNITS_EN.get(label, label),
+            "year": f"the year {label}",
+            "doc_number": "the document number (文号) of the document named",
+            "record_field": f"the record's {label}",
+            "measure": f"the measure {label}",
+            "rank": _RANKS_EN.get(label, label),
+            "age": f"age {label.removesuffix('岁')}",
+            "population": f"the group {label}",
+            "named": f"“{label}”",
+        }.get(kind, label)
+    return {
+        "unit": _UNITS_ZH.get(label, label),
+        "year": f"{label}年",
+        "doc_number": "所指文件的文号",
+        "named": f"“{label}”",
+        "measure": f"指标{label}",
+    }.get(kind, _LABELS_ZH.get(label, label))
 
 
 def unverified_notes(constraints: list[Constraint]) -> list[str]:
@@ -281,6 +302,8 @@ class ExtractiveAnswerer:
         missing and quote the nearest statement, never as the answer."""
         nearest = verification.evidence[: self.near_miss_quotes]
         citations = self._cite(nearest, [s.hit for s in verification.evidence])
+        for citation in citations:
+            citation.gloss = ""  # a gloss would read as an answer; these sentences do not answer
         asked = "、".join(dict.fromkeys(reader_label(c, question.english) for c in unmet))
         quotes = self.compose(citations, question.english, label_plans=True)
         if question.english:
@@ -358,11 +381,13 @@ class ExtractiveAnswerer:
             if not found:
                 continue
             best = max(found, key=lambda i: (sum(1 for w in words if w in i.phrase), -i.start))
+            # The whole statement as the plan makes it: every target of its clause kept
+            # ("为1.82万35-64岁农村妇女免费提供宫颈癌、乳腺癌筛查", not "…宫颈癌 1.82万").
+            statement = best.statement()
             if question.english:
                 name = document.region_en or document.region
-                what = self.glossary.name(best.phrase) or "figure"
-                lines.append(f"{name} {document.year or ''}: {what} — {english_figure(best)} [{c.n}]")
+                what = self.glossary.name(statement, most=4) or "figure"
+                lines.append(f"{name} {document.year or ''}: {english_figure(best)} — {what} [{c.n}]")
             else:
-                what = f"{best.phrase} " if best.phrase else ""
-                lines.append(f"{document.region} {document.year or ''}：{what}{best.display()} [{c.n}]")
+                lines.append(f"{document.region} {document.year or ''}：{statement} [{c.n}]")
         return lines[: self.list_max_sentences]

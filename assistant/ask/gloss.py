@@ -21,6 +21,8 @@ _UNITS_EN = {
     "座": "", "支": " teams", "批": " batches", "辆": " vehicles", "倍": " times", "类": " kinds", "条": "",
     "种": " kinds", "套": " sets", "分钟": " minutes", "户": " households",
 }  # fmt: skip
+_SINGULAR = {" people": " person", "%": "%", " times": " time", " per 1,000": " per 1,000", " per 100,000":
+             " per 100,000", " per 10,000": " per 10,000", " yuan": " yuan"}  # fmt: skip
 _COMPARATORS_EN = (
     ("以上", "or more"), ("不低于", "at least"), ("不少于", "at least"), ("超过", "over"), ("以内", "or less"),
     ("以下", "or less"), ("不超过", "at most"), ("控制在", "held at"), ("左右", "about"), ("力争", "aiming for"),
@@ -40,6 +42,8 @@ def english_figure(indicator: Indicator) -> str:
     value = _number(indicator.value)
     if indicator.value_max is not None:
         value = f"{value}–{_number(indicator.value_max)}"
+    if indicator.value == 1 and indicator.value_max is None:
+        unit = _SINGULAR.get(unit, unit.removesuffix("s"))  # "1 institution", not "1 institutions"
     figure = f"{value}{unit}"
     if indicator.per_capita:
         figure = f"{figure} per person" if indicator.per_capita == "人均" else f"{figure} ({indicator.per_capita})"
@@ -59,11 +63,11 @@ class Glossary:
         self._longest = max(map(len, self.names), default=0)
         self._extractor = IndicatorExtractor()
 
-    def name(self, chinese: str) -> str | None:
-        """English for the terms a Chinese phrase names, longest terms first (at most three)."""
+    def name(self, chinese: str, most: int = 3) -> str | None:
+        """English for the terms a Chinese phrase names, longest terms first (at most ``most``)."""
         found: list[str] = []
         position = 0
-        while position < len(chinese) and len(found) < 3:
+        while position < len(chinese) and len(found) < most:
             for size in range(min(self._longest, len(chinese) - position), 1, -1):
                 english = self.names.get(chinese[position : position + size])
                 if english:

@@ -73,7 +73,10 @@ UNIT_DEMANDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     (
         "people",
         re.compile(
-            r"多少(?:万)?(?:人|名|例|户)|(?<!哪)几(?:万)?(?:人|名)|\bhow many (?:\w+ ){0,3}?(?:people|persons|residents|women|men|children|patients|students|doctors|nurses|graduates|elderly|households|workers|employees|holders|babies)\b(?!['’]s)",
+            r"多少(?:万)?(?:人|名|例|户)|(?<!哪)几(?:万)?(?:人|名)|\bhow many (?:\w+ ){0,3}?(?:people|persons|residents|women|men|children|patients|students|doctors|nurses|graduates|elderly|households|workers|employees|holders|babies)\b(?!['’]s)"
+            # "how many elderly care institutions" counts institutions, not people
+            r"(?!\s+(?:care|institutions?|homes?|facilities|services?|cent(?:er|re)s?|beds?|hospitals?|wards?"
+            r"|departments?|clinics?|stations?|studios?|teams?|schools?|programm?e?s?)\b)",
             re.I,
         ),
         re.compile(r"\d[\d.,]*\s*(?:万|亿)?\s*(?:人|名|例|户)|\d[\d.]*\s*万|[一二两三四五六七八九十百千万]+(?:人|名)"),
@@ -259,5 +262,24 @@ LAST_YEAR = re.compile(r"去年|上年|上一年|前一年|\blast year\b|\bprevi
 FOLLOW_UP_FILLER = re.compile(
     r"那么|那|呢|吗|怎么样|如何|情况|还有|又|的|是|多少|\band\b|\bwhat\b|\bhow\b|\babout\b|\bin\b|\bfor\b"
     r"|\bthe\b|\bsame\b|\bof\b|\bthen\b|\bis\b|\bit\b|\bthere\b|[\s,，。？?！!、.]",
+    re.I,
+)
+
+
+# A question about a target and what became of it ("2013年…增长目标是多少，实际完成了多少？",
+# "Did Hailar meet its 2014 GDP target?"): answered by pairing the plan's target with the result
+# a later report gives (crossdoc.track).
+TARGET_AND_RESULT = re.compile(
+    r"(?:目标|计划|预期)[^。；;]{0,30}(?:实际|完成了|完成情况|完成得|达到了|是否完成|有没有完成|是否实现|是否达到)"
+    r"|(?:是否|有没有|有无)(?:完成|实现|达到)了?[^。；;]{0,12}(?:目标|预期)"
+    r"|\btargets?\b.{0,60}\b(?:achieved|actual(?:ly)?|met|results?|outcomes?|reached)\b"
+    r"|\b(?:did|was|were|has|have)\b.{0,50}\b(?:meet|met|achieve|achieved|reach|reached|hit)\b.{0,40}\btargets?\b",
+    re.I,
+)
+# A question about how targets moved between plans ("与上年相比有哪些新目标", "what targets changed").
+TARGET_CHANGES = re.compile(
+    r"(?:与|和|比|较)(?:上年|去年|上一年|前一年|\d{4}年)[^。；;]{0,16}(?:新(?:增|的)?目标|目标[^。；;]{0,8}(?:变化|调整|提高|降低|新增|取消))"
+    r"|目标(?:有)?(?:哪些)?(?:变化|调整|变动)|新增了?哪些目标|哪些目标(?:是)?新"
+    r"|\b(?:new|changed|dropped|raised|lowered)\s+targets?\b|\btargets?\b.{0,30}\b(?:change|changed|differ)",
     re.I,
 )

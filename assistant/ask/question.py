@@ -77,6 +77,8 @@ class Intents:
     listing: bool = False  # several items wanted ("what are the targets", 有哪些措施)
     compare: bool = False  # about several plans: retrieve per plan
     period: str | None = None  # a year asked as "achieved" (reviewed later) or "target" (planned)
+    target_and_result: bool = False  # a target beside what became of it (目标是多少，实际完成了多少)
+    target_changes: bool = False  # how targets moved between plans (与上年相比有哪些新目标)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Question:
 
     ``topic`` is the question without its region and year words (what sentences are
     matched against); ``terms`` the Chinese terms of an English question (term map and
-    Chinese words typed into it); ``phrases`` the English topic phrases with their terms.
+    Chinese words typed into it); ``phrases`` the English topic phrases with their terms;
+    ``synonyms`` a Chinese topic's act words with their near-synonyms.
     """
 
     text: str
@@ -96,6 +99,10 @@ class Question:
     phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     intents: Intents = field(default_factory=Intents)
     constraints: tuple[Constraint, ...] = ()  # what the evidence must state (see verify.py)
+    # A Chinese topic's act words with the near-synonyms plans use (筛查 → 检查, 筛检, 检测).
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Only a region, year or plan and filler ("那常州呢？"): asks nothing without a previous question.
+    names_only: bool = False
     inherited: str = ""  # a follow-up's topic, taken from the previous question ("那常州呢？")
 
     @property
@@ -279,7 +286,8 @@ class QuestionAnalyzer:
                 for p, t in self.terms.phrases(topic.replace("\0", " ; "))
                 if p not in patterns.FORM_PHRASES
             )
-        topic = re.sub(r"\s+", " ", topic.replace("\0", " ")).strip(" ,，、'’s") or question
+        topic = re.sub(r"\s+", " ", topic.replace("\0", " ")).strip(" ,，、'’s")
+        bare_topic, topic = topic, topic or question
         scope = Scope(
             regions=tuple(regions),
             years=tuple(plan_years),
@@ -289,6 +297,8 @@ class QuestionAnalyzer:
             mentioned_years=tuple(only_mentioned) if not plan_years else (),
         )
         intents = self._intents(question, share, terms, compare)
+        named = bool(regions or plan_years or unavailable or levels or national)
+        names_only = named and not patterns.FOLLOW_UP_FILLER.sub("", bare_topic)
         return Question(
             text=question,
             chinese_share=share,
@@ -296,6 +306,8 @@ class QuestionAnalyzer:
             topic=topic,
             terms=terms,
             phrases=phrases,
+            synonyms=tuple(self.terms.synonyms(topic)) if share >= 0.5 else (),
+            names_only=names_only,
             intents=intents,
             constraints=self._constraints(question, intents, scope, share),
         )
@@ -318,6 +330,8 @@ class QuestionAnalyzer:
             parts_count=int(count) if count is not None else None,
             listing=bool(patterns.LIST.search(question)),
             compare=compare,
+            target_and_result=bool(patterns.TARGET_AND_RESULT.search(squeezed)),
+            target_changes=bool(patterns.TARGET_CHANGES.search(squeezed)),
             period="target"
             if patterns.TARGET.search(question)
             else "achieved"
@@ -425,10 +439,9 @@ class QuestionAnalyzer:
         current = self.analyze(text)
         if previous is None:
             return current
-        scope = current.scope
-        named = scope.regions or scope.years or scope.unavailable or scope.levels
-        if not named or patterns.FOLLOW_UP_FILLER.sub("", current.topic if current.topic != current.text else ""):
+        if not current.names_only:
             return current
+        scope = current.scope
         regions = list(scope.regions) or list(previous.scope.regions)
         years = list(scope.years)
         if not years and not scope.unavailable:

@@ -17,6 +17,7 @@ between them: :class:`AskRequest` → :class:`RoutedQuestion` → :class:`~assis
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -59,6 +60,8 @@ class Router:
         extractive, outline, responsibility: the answerers of each route.
         policy: how explicit filters and the question's own combine.
         top_k: passages retrieved when the request does not say.
+        specialists: answerers of later stages, each a callable taking the routed question
+            and returning an :class:`Answer`, or None to pass it on.
     """
 
     def __init__(
@@ -70,9 +73,13 @@ class Router:
         responsibility: ResponsibilityAnswerer,
         policy: FilterPolicy = FilterPolicy.BOTH_MUST_HOLD,
         top_k: int = 5,
+        specialists: Sequence[Callable[[RoutedQuestion], Answer | None]] = (),
     ) -> None:
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1 (got {top_k})")
+        # Answerers of later stages (targets against results: crossdoc.track) handed in by the
+        # pipeline, tried in order before the routes of this stage; None passes the question on.
+        self.specialists = tuple(specialists)
         self.analyzer = analyzer
         self.searcher = searcher
         self.extractive = extractive
@@ -114,8 +121,23 @@ class Router:
         if not question.has_content:
             text = "请就这些卫生健康工作计划提问。Please ask a question about the plans."
             return Answer(question.text, text, Status.ABSTAINED, [], [], route=Route.EXTRACTIVE, reason="no_content")
+        if question.names_only and not question.inherited:
+            # "那常州呢？" after 清空对话 or as a first question: nothing to take the topic from.
+            text = (
+                f"“{question.text}” names only a place or year, and there is no previous question to "
+                "follow. Please ask a whole question, e.g. “What is Changzhou's 2020 target for family "
+                "doctor contracting?”"
+                if question.english
+                else f"“{question.text}”只给出了地区或年份，没有可接续的上一个问题。请完整提问，例如"
+                "“常州市2020年家庭医生签约的目标是什么？”"
+            )
+            return Answer(question.text, text, Status.ABSTAINED, [], [], route=Route.EXTRACTIVE, reason="no_topic")
         if decision.conflict:
             return self._conflict(question, decision)
+        for specialist in self.specialists:
+            answer = specialist(routed)
+            if answer is not None:
+                return answer
         if question.intents.responsibility:
             threshold = self.extractive.threshold(question)
             answer = self.responsibility.answer(question, applied, threshold, k)

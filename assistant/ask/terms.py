@@ -18,14 +18,51 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9'+]*")
 _SEGMENT_BREAK = re.compile(r"(?<!\d),|,(?!\d{3})|[.;:!?()\[\]\"“”（）、，。；：？！]")
 
 
+# British spellings read as the American ones the map may list (immunisation = immunization):
+# -ise verbs and their forms, -our, -tre, ae/oe; the exceptions are words where -ise is not -ize.
+_ISE = re.compile(r"^(\w*[^aeiouw])is(e|ed|es|ing|ation|ations|er|ers)$")
+_ISE_EXCEPTIONS = frozenset(
+    (
+        "advis", "exercis", "otherwis", "promis", "premis", "enterpris", "compris", "surpris", "franchis",
+        "expertis", "revis", "supervis", "devis", "compromis", "wis", "ris", "rais", "prais", "nois", "cruis",
+        "paradis", "precis", "concis", "merchandis", "treatis", "televis", "improvis", "aris", "despis", "disguis",
+        "incis", "excis", "chastis", "appris", "clockwis", "likewis",
+    )
+)  # fmt: skip
+_BRITISH = (
+    (
+        re.compile(r"our(s|ed|ing)?$"),
+        r"or\1",
+        ("labour", "behaviour", "tumour", "colour", "favour", "honour", "neighbour"),
+    ),
+    (re.compile(r"tre(s|d)?$"), r"ter\1", ("centre", "metre", "litre", "fibre")),
+    (re.compile(r"^programme"), "program", ("programme",)),
+    (re.compile(r"ae"), "e", ("paediatric", "anaemia", "haem", "anaesth", "orthopaed", "gynaec", "leukaem", "caesar")),
+    (re.compile(r"^oe"), "e", ("oesophag", "oestrogen", "oedema")),
+    (re.compile(r"^foet"), "fet", ("foet",)),
+)
+
+
+def _american(word: str) -> str:
+    """The American spelling of a British word form; other words unchanged."""
+    match = _ISE.match(word)
+    if match and len(match.group(1)) >= 3 and match.group(1) + "is" not in _ISE_EXCEPTIONS:
+        return f"{match.group(1)}iz{match.group(2)}"
+    for pattern, replacement, stems in _BRITISH:
+        if word.startswith(stems) or any(stem in word for stem in stems if len(stem) >= 5):
+            word = pattern.sub(replacement, word)
+    return word
+
+
 def _normalise_word(word: str) -> str:
-    """Lower case, simple singular: hospitals → hospital; diabetes, services kept consistent."""
+    """Lower case, simple singular, American spelling: hospitals → hospital, centres → center,
+    immunisation → immunization; diabetes, services kept consistent."""
     word = word.lower().strip("'")
     if word.endswith("'s"):
         word = word[:-2]
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us")):
         word = word[:-1]
-    return word
+    return _american(word)
 
 
 def _words(text: str) -> list[str]:
@@ -37,7 +74,7 @@ def _words(text: str) -> list[str]:
 class TermMap:
     """Looks up every phrase of the map that occurs in a text (longest phrases first)."""
 
-    def __init__(self, entries: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, entries: dict[str, list[str]] | None = None, synonyms: list[list[str]] | None = None) -> None:
         if entries is None:
             entries = {}
             text = (resources.files("assistant") / "data" / "terms_en_zh.tsv").read_text(encoding="utf-8")
@@ -55,6 +92,13 @@ class TermMap:
                 self._entries.setdefault(key, [])
                 self._entries[key] += [t for t in chinese if t not in self._entries[key]]
         self._longest = max((len(k) for k in self._entries), default=0)
+        if synonyms is None:
+            text = (resources.files("assistant") / "data" / "synonyms_zh.tsv").read_text(encoding="utf-8")
+            synonyms = [line.split("|") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+        self._synonyms: dict[str, tuple[str, ...]] = {}
+        for group in synonyms:
+            for word in group:
+                self._synonyms[word] = tuple(w for w in group if w != word)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -85,6 +129,15 @@ class TermMap:
             offset += len(words)
         found.sort()
         return [(" ".join(key), self._entries[key]) for _, _, key in found]
+
+    def synonyms(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Each act word of ``data/synonyms_zh.tsv`` in a Chinese ``text`` with its near-synonyms,
+        longest first and not inside a longer one: "两癌筛查" → [("筛查", ("检查", "筛检", "检测"))]."""
+        found: list[tuple[str, tuple[str, ...]]] = []
+        for word in sorted(self._synonyms, key=len, reverse=True):
+            if word in text and not any(word in longer for longer, _ in found):
+                found.append((word, self._synonyms[word]))
+        return found
 
     def translate(self, text: str) -> list[str]:
         """Chinese terms for the English phrases in ``text``, in order of appearance, deduplicated.

@@ -234,6 +234,10 @@ class Verifier:
         """What one candidate sentence states about one constraint of the question."""
         kind = constraint.kind
         on_topic = sentence is closest or self.mentions(sentence.text, topic_words)
+        if not on_topic and sentence.hit.chunk.section:
+            # The deepest heading names what its sentences are about: under "（十七）开展农村妇女
+            # “两癌”筛查", "为1.82万…妇女免费提供宫颈癌、乳腺癌筛查" is on the topic.
+            on_topic = self.mentions(sentence.hit.chunk.section[-1], topic_words)
         if kind == "unit":
             if not on_topic:
                 return Grade.CONTRADICTED

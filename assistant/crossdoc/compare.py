@@ -28,6 +28,15 @@ _PHRASE_SHARE = 0.4
 _LEVEL_ORDER = {"national": 0, "ministry": 1, "province": 2, "city": 3, "county": 4}
 
 
+def _with_synonyms(word: str, synonyms: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """``word`` and its variants with an act word replaced by a near-synonym (两癌筛查 → 两癌检查)."""
+    variants = [word]
+    for act, alternatives in synonyms:
+        if act in word:
+            variants += [word.replace(act, alternative) for alternative in alternatives]
+    return list(dict.fromkeys(variants))
+
+
 @dataclass
 class CompareRow:
     """One plan's answer to a comparison topic."""
@@ -40,6 +49,8 @@ class CompareRow:
     year: int | None
     found: bool
     values: list[str] = field(default_factory=list)  # indicator values as written: ["65%以上"]
+    # each value with what it counts, in the plan's words: ["重点人群签约对象中有偿个性化签约不低于10%"]
+    statements: list[str] = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
     quote: str = ""
     section: list[str] = field(default_factory=list)
@@ -70,12 +81,13 @@ class Comparison:
 
     def to_csv(self) -> str:
         """The rows as CSV; no cell can run as a spreadsheet formula."""
-        header = ["region", "level", "year", "title", "found", "values", "quote", "section", "citation", "caution"]
+        header = ["region", "level", "year", "title", "found", "values", "measured", "quote", "section", "citation",
+                  "caution"]  # fmt: skip
         return to_csv(
             header,
             (
                 [r.region, r.level, r.year, r.title, "yes" if r.found else "not found", "; ".join(r.values),
-                 r.quote, " > ".join(r.section), r.citation, r.caution]
+                 "; ".join(r.statements), r.quote, " > ".join(r.section), r.citation, r.caution]
                 for r in self.rows
             ),
         )  # fmt: skip
@@ -89,7 +101,7 @@ class Comparison:
         ]
         lines.append("|---|---|---|---|---|---|")
         for r in self.rows:
-            values = "、".join(r.values) if r.found else "未找到 not found"
+            values = "；".join(r.statements) if r.found else "未找到 not found"
             region = f"{r.region} ⚠ {r.caution}" if r.caution else r.region
             cells = [region, r.level, str(r.year or ""), values, r.quote, r.citation]
             lines.append("| " + " | ".join(md_text(c) for c in cells) + " |")
@@ -137,13 +149,24 @@ class PlanComparer:
         documents.sort(key=lambda d: (_LEVEL_ORDER.get(d.level, 5), d.region, d.year or 0))
         threshold = self.answerer.threshold(question) - self.leniency
         if question.terms:
-            topic_groups = [list(terms) for _, terms in question.phrases]
+            # The longest phrases name the topic: "two cancers screening" is not also about
+            # any "cancer" or any "screening" (结直肠癌筛查130万例 measures something else).
+            phrases = [p for p, _ in question.phrases]
+            topic_groups = [
+                list(terms)
+                for phrase, terms in question.phrases
+                if not any(phrase != other and f" {phrase} " in f" {other} " for other in phrases)
+            ] or [list(terms) for _, terms in question.phrases]
         else:
             tokens = self.index.lexical.tokenizer.tokenize(question.match_text)
             # keep whole words: "老年医学科" rather than also 老年/医学/学科
             topic_groups = [
-                [t] for t in dict.fromkeys(tokens) if len(t) >= 2 and not any(t != u and t in u for u in tokens)
+                _with_synonyms(t, question.synonyms)
+                for t in dict.fromkeys(tokens)
+                if len(t) >= 2 and not any(t != u and t in u for u in tokens)
             ]
+        # A Chinese topic's near-synonyms (两癌检查 for 两癌筛查) join its lexical query.
+        expansion = question.terms or tuple(w for group in topic_groups for w in group[1:])
         # The rarest part of each compound topic word (签约 in 家庭医生签约, 两癌 in 两癌筛查):
         # a figure whose phrase names one of them measures the topic.
         lexical = self.index.lexical
@@ -158,9 +181,7 @@ class PlanComparer:
         rate = bool(_RATE_TOPIC.search(question.match_text)) or any(u.name == "rate" for u in question.intents.units)
         rows = []
         for doc in documents:
-            hits = self.searcher.search(
-                topic, self.passages, Filters(doc_ids=[doc.doc_id]), question.topic, question.terms
-            )
+            hits = self.searcher.search(topic, self.passages, Filters(doc_ids=[doc.doc_id]), question.topic, expansion)
             scored = self.scorer.score(question, hits, record_fields=False)
             if question.phrases:
                 missing = self.answerer.missing_topics(question, hits)
@@ -175,19 +196,57 @@ class PlanComparer:
             row.caution = "; ".join(doc.cautions())
             if scored and scored[0].score >= threshold and not missing:
                 # The sentence that states the figure may be a runner-up of the plan's best.
-                near = [s for s in scored[:6] if s.score >= threshold]
+                near = [s for s in scored if s.score >= threshold]
                 relevant = lambda s: self._relevant_indicators(  # noqa: E731
                     s.hit.chunk.doc_id, s.start, s.end, topic_groups, rate, key_words
                 )
-                best = next((s for s in near if relevant(s)), scored[0])
-                found = self._as_asked(question, relevant(best))
+                best = next((s for s in near if relevant(s)), None)
+                found = self._as_asked(question, relevant(best)) if best else []
+                if not found:
+                    # A heading can name what its sentences count ("（十七）开展农村妇女“两癌”筛查。
+                    # 为1.82万…妇女免费提供宫颈癌、乳腺癌筛查"): the figures of a sentence under
+                    # the deepest heading that names the topic, when no sentence names it itself.
+                    under = [
+                        s for s in scored
+                        if self._heading_names(s.hit.chunk.section, topic_groups) and self._opens_section(s)
+                    ]  # fmt: skip
+                    for candidate in under:
+                        figures = self._as_asked(question, self._relevant_indicators(
+                            candidate.hit.chunk.doc_id, candidate.start, candidate.end, [], rate))  # fmt: skip
+                        figures = [i for i in figures if not self._qualifier_count(i)]
+                        if figures:
+                            best, found = candidate, figures
+                            break
+                best = best or scored[0]
                 row.found = True
                 row.values = [i.display() for i in found]
+                row.statements = [i.statement() for i in found]
                 row.indicators = [i.to_json() for i in found]
                 row.quote, row.start, row.end = best.text, best.start, best.end
                 row.section, row.chunk_id, row.score = list(best.hit.chunk.section), best.hit.chunk.chunk_id, best.score
             rows.append(row)
         return Comparison(topic, rows)
+
+    def _heading_names(self, section: tuple[str, ...] | list[str], topic_groups: list[list[str]]) -> bool:
+        """The deepest heading of a section carries the topic's words (most of their weight)."""
+        if not section or not topic_groups:
+            return False
+        weights = self._weights(topic_groups)
+        named = sum(w for w, _ in self._present(section[-1], topic_groups, weights))
+        return named >= self.min_coverage * sum(weights)
+
+    def _opens_section(self, sentence) -> bool:
+        """The sentence follows its section's heading directly: what the heading names is what
+        this sentence counts, not what every later sentence of the section counts."""
+        heading = sentence.hit.chunk.section[-1].strip()
+        text = self.index.documents[sentence.hit.chunk.doc_id].text
+        at = text.rfind(heading, 0, sentence.start)
+        return at >= 0 and not text[at + len(heading) : sentence.start].strip(" 　。.：:；;\n")
+
+    @staticmethod
+    def _qualifier_count(indicator: Indicator) -> bool:
+        """Ages and spans that qualify who is counted ("35-64岁") are not the count."""
+        return indicator.unit in ("岁", "天", "小时", "分钟")
 
     @staticmethod
     def _as_asked(question, indicators: list[Indicator]) -> list[Indicator]:

@@ -19,8 +19,8 @@ from ..text import chinese_number, split_sentences
 
 _NUMBER = r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+"
 _UNITS = (
-    r"/10万|/万|‰|%|％|万人次|万人|万元|亿元|万|亿|人次|个|家|名|人|元|张|所|项|台|次|座|支|批|辆|颗|岁|天"
-    r"|小时|分钟|倍|类|条|种|套"
+    r"/10万|/万|‰|%|％|万人次|万人|万元|亿元|万亩|万吨|万户|万平方米|万千瓦|万|亿|人次|个|家|名|人|元|张|所|项|台|次"
+    r"|座|支|批|辆|颗|岁|天|小时|分钟|倍|类|条|种|套|亩|吨|户|公里|平方米|千瓦"
 )
 _BEFORE = [
     "控制在",
@@ -49,6 +49,19 @@ _PER_CAPITA = ("人均", "每千人口", "每万人口", "每千人", "每万人
 _MEASURE_WORDS = frozenset("个家所项座支批辆颗类条种套张台")
 
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:、]")
+# A list of the things one clause does ("宫颈癌、乳腺癌筛查") stays whole after a figure.
+_TAIL_BREAK = re.compile(r"[，,。；;：:]")
+# Words between the measured thing and its figure that are not part of it:
+# "…接种率继续保持在90%", "…经费力争达到", "…标准提高到人均不低于88元".
+_TRAILING_WORDS = re.compile(
+    r"(?:" + "|".join(sorted(_BEFORE, key=len, reverse=True)) + r"|继续|分别|均|仍|要|将|已|逐步|稳步|持续|人均|"
+    r"每千人口|每万人口|每千人|每万人)+$"
+)
+# A figure's clause longer than this is not one statement: phrase and value are shown instead.
+_STATEMENT_MAX_CHARS = 80
+# "孕产妇死亡率、婴儿死亡率分别控制在8.5/10万、6.5‰": the n-th figure measures the n-th item.
+_RESPECTIVELY = "分别"
+_LIST_ITEM = re.compile(r"[、和及与]")
 _LEADING_VERBS = re.compile(
     r"^(?:推动|推进|确保|力争|实现|全面|持续|进一步|继续|要|使|将|把|促进|保持|提高|提升|加快|完成|新增|新建|建成|建设|"
     r"开展|组织|落实|各地|全市|全省|全县|年内|到|的)+"
@@ -79,8 +92,28 @@ class Indicator:
             self.per_capita + self.text if self.per_capita and not self.text.startswith(self.per_capita) else self.text
         )
 
+    def statement(self) -> str:
+        """The figure's clause as the plan writes it, every target of it kept: "力争新建1家医养结合
+        机构", "为1.82万35-64岁农村妇女免费提供宫颈癌、乳腺癌筛查"; in a clause too long to be one
+        statement, the span from what it counts to the figure ("…签约不低于10%"), else phrase
+        and value."""
+        sentence, at, end = self.sentence, self.start - self.sentence_start, self.end - self.sentence_start
+        begin = max((m.end() for m in _TAIL_BREAK.finditer(sentence, 0, at)), default=0)
+        stop = next((m.start() for m in _TAIL_BREAK.finditer(sentence, end)), len(sentence))
+        clause = sentence[begin:stop].strip()
+        if len(clause) <= _STATEMENT_MAX_CHARS:
+            return clause
+        if self.phrase and self.phrase in sentence[:at]:
+            start = sentence.rfind(self.phrase, 0, at)
+            between = sentence[start + len(self.phrase) : at]
+            if len(between) <= 8 and not _CLAUSE_BREAK.search(between):
+                return sentence[start:end]
+        if self.phrase and re.sub(r"^(?:以上|以内|以下|左右)?的?", "", sentence[end:]).startswith(self.phrase):
+            return sentence[at : sentence.index(self.phrase, end) + len(self.phrase)]
+        return f"{self.phrase} {self.display()}".strip()
+
     def to_json(self) -> dict:
-        return asdict(self)
+        return asdict(self) | {"statement": self.statement()}
 
 
 def _skip(sentence: str, start: int, end: int, number: str, unit: str) -> bool:
@@ -140,7 +173,10 @@ class IndicatorExtractor:
             comparator = next((w for w in _BEFORE if head.rstrip().endswith(w)), "")
             after = match.group("after") or ""
             phrase = self._phrase(sentence, start, match.end(), comparator, unit)
-            per_capita = match.group("per") or next((p for p in _PER_CAPITA if phrase.startswith(p)), "")
+            before = head.rstrip()[: len(head.rstrip()) - len(comparator)] if comparator else head.rstrip()
+            per_capita = match.group("per") or next(
+                (p for p in _PER_CAPITA if phrase.startswith(p) or before.endswith(p)), ""
+            )
             out.append(
                 Indicator(
                     phrase=phrase,
@@ -172,12 +208,31 @@ class IndicatorExtractor:
         head = sentence[:start]
         if comparator:
             head = head.rstrip()[: -len(comparator)]
+        respective = IndicatorExtractor._respective_item(sentence, start)
+        if respective:
+            return respective
         clause = _CLAUSE_BREAK.split(head)[-1]
-        clause = _LEADING_VERBS.sub("", clause.strip()).rstrip("的")
-        clause = re.sub(r"^(?:\d+\s*[.．、]\s*|\d{4}年)", "", clause)
+        clause = re.sub(r"^(?:\d+\s*[.．、]\s*|\d{4}年)", "", clause.strip())
+        clause = _TRAILING_WORDS.sub("", _LEADING_VERBS.sub("", clause)).rstrip("的")
         if len(clause) >= 4:
             return clause
-        tail = _CLAUSE_BREAK.split(sentence[end:])[0]
+        tail = _TAIL_BREAK.split(sentence[end:])[0]
         tail = re.sub(r"^(?:以上|以内|以下|左右)?[个家所项名人次张台座支批辆颗类条种套]?的?", "", tail.strip())
         clause = re.sub(r"^\d+\s*[.．、]\s*", "", clause)
         return (clause + tail).strip() or clause
+
+    @staticmethod
+    def _respective_item(sentence: str, start: int) -> str:
+        """The item a figure of a "A、B分别达到x、y" list measures, or "" outside such a list."""
+        at = sentence.rfind(_RESPECTIVELY, 0, start)
+        if at < 0:
+            return ""
+        between = sentence[at + len(_RESPECTIVELY) : start]
+        if _TAIL_BREAK.search(between):
+            return ""
+        ordinal = len(list(_VALUE.finditer(between)))
+        items_text = _TAIL_BREAK.split(sentence[:at])[-1]
+        items = [i for i in (_LEADING_VERBS.sub("", x.strip()) for x in _LIST_ITEM.split(items_text)) if i]
+        if len(items) < 2 or ordinal >= len(items):
+            return ""
+        return items[ordinal]

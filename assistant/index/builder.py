@@ -53,7 +53,7 @@ from .store import (
 log = logging.getLogger(__name__)
 
 # Bump when an extractor in DERIVED changes what it finds: stored facts are then recomputed.
-EXTRACTORS_VERSION = 4
+EXTRACTORS_VERSION = 6  # 6: indicator phrases pair "A、B分别…x、y", drop trailing verbs; 亩 吨 户 公里 平方米
 
 
 @dataclass

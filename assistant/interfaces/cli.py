@@ -42,6 +42,8 @@ examples:
   policyqa ask "家庭医生签约" --region 江苏 --year 2021
   policyqa eval --gold eval/gold.jsonl --min-hit5 0.9
   policyqa compare 老年医学科 --csv geriatrics.csv
+  policyqa track 地区生产总值 --region 海拉尔区     target against result, year by year
+  policyqa diff hailar-2012 hailar-2013            how the targets moved between two plans
   policyqa refs 优质服务基层行 --sentences
   policyqa who 家庭医生签约
   policyqa add ~/Downloads/*.pdf plans/            add PDFs, scans, .docx, web pages (a folder too)
@@ -471,11 +473,72 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not row.found:
             print(f"\n{head}: 未找到 not found")
             continue
-        print(f"\n{head}: {'、'.join(row.values) or '(no figure)'}")
+        print(f"\n{head}: {'；'.join(row.statements) or '(no figure)'}")
         if row.caution:
             print(wrap(f"⚠ {row.caution}", width, "    "))
         print(wrap(f"“{row.quote}”", width, "    "))
         print(wrap(row.citation, width, "    "))
+    return 0
+
+
+def cmd_track(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    try:
+        tracks = qa.track(_topic(args, "topic"), _filters(args))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.csv:
+        Path(args.csv).write_text("".join(t.to_csv() for t in tracks), encoding="utf-8-sig")
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(t.to_markdown() for t in tracks), encoding="utf-8")
+    if args.json:
+        print(json.dumps([t.to_json() for t in tracks], ensure_ascii=False, indent=1))
+        return 0
+    if not tracks:
+        print("no plan or report states a figure for this topic")
+        return 0
+    width = _terminal_width()
+    from ..crossdoc.track import STATUS_LABELS
+
+    for track in tracks:
+        print(f"{track.topic} — {track.region}")
+        for row in track.rows:
+            target = "；".join(m.text for m in row.target.measures) if row.target else "—"
+            result = "；".join(m.text for m in row.result.measures) if row.result else "—"
+            diff = f"  ({'；'.join(p.difference for p in row.pairings)})" if row.pairings else ""
+            print(f"\n  {row.year}: target {target} → result {result}{diff}  [{STATUS_LABELS[row.status]}]")
+            for label, statement in (("target", row.target), ("result", row.result)):
+                if statement:
+                    print(wrap(f"{label}: “{statement.quote}” {statement.citation}", width, "      "))
+            if row.note:
+                print(wrap(row.note, width, "      "))
+        print()
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    qa = _open(args)
+    try:
+        changes = qa.changes(args.before, args.after)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.csv:
+        Path(args.csv).write_text(changes.to_csv(), encoding="utf-8-sig")
+    if args.markdown:
+        Path(args.markdown).write_text(changes.to_markdown(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(changes.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    from ..crossdoc.track import CHANGE_LABELS
+
+    width = _terminal_width()
+    print(f"{changes.before} → {changes.after}: {len(changes.changes)} targets")
+    for change in changes.changes:
+        values = " → ".join(v for v in (change.before_value, change.after_value) if v)
+        print(f"\n  [{CHANGE_LABELS[change.change]}] {change.subject}: {values}")
+        statement = change.after or change.before
+        if statement:
+            print(wrap(f"“{statement.quote}” {statement.citation}", width, "      "))
     return 0
 
 
@@ -931,6 +994,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "track",
+        parents=[common, filters],
+        help="targets against results, year by year",
+        description="For an indicator (地区生产总值, 城镇新增就业, 'GDP' …): per region and year, the "
+        "target its plan or report states, the result the next report (or the year's 总结) gives, the "
+        "difference and met / missed / partly / no result reported / no target stated.",
+    )
+    p.add_argument("topic", nargs="*", help="e.g. 地区生产总值, 城镇新增就业, 居民人均可支配收入")
+    p.add_argument("--json", action="store_true", help="rows as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    p.set_defaults(func=cmd_track)
+
+    p = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="what changed between two plans' targets",
+        description="The targets of a later plan against an earlier one (doc ids or file names, see "
+        "`policyqa docs`): new, dropped, raised, lowered, unchanged, matched by what they measure; a "
+        "growth rate decides over an amount.",
+    )
+    p.add_argument("before", help="the earlier plan, e.g. hailar-2012 or hailar-2012.txt")
+    p.add_argument("after", help="the later plan")
+    p.add_argument("--json", action="store_true", help="changes as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser(
         "refs",

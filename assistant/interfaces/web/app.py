@@ -62,6 +62,11 @@ DOC_HEADERS = [
     "段落 Chunks",
     "文件 File",
 ]
+TRACK_HEADERS = [
+    "地区 Region", "年份 Year", "目标 Target", "结果 Result", "差值 Difference", "状态 Status", "目标原文 Target quote",
+    "结果原文 Result quote",
+]  # fmt: skip
+CHANGES_HEADERS = ["变化 Change", "指标 Indicator", "之前 Before", "之后 After", "原文 Quote"]
 COMPARE_HEADERS = [
     "地区 Region",
     "级别 Level",
@@ -271,6 +276,62 @@ def build_app(qa: PolicyQA, users_file: Path | None = None, login_required: bool
                 topic.submit(guarded(app.compare), [topic], compare_outputs, **ui_event("5"))
                 compare_table.select(guarded(app.compare_context), [compare_rows], [compare_card], **ui_event("6"))
 
+            # -- Targets against results
+            with gr.Tab("目标与结果 Targets", id="track", elem_id="tab-track"):
+                gr.Markdown(
+                    "输入一个指标，查看各年计划的目标与次年报告（或当年总结）的实际结果。"
+                    "Type an indicator to see each year's target beside the result a later report gives."
+                )
+                with gr.Row():
+                    indicator = gr.Textbox(
+                        show_label=False,
+                        placeholder="指标 Indicator, e.g. 地区生产总值 / 城镇新增就业 / GDP",
+                        elem_id="track-topic",
+                        scale=4,
+                        min_width=200,
+                    )
+                    track_region = gr.Dropdown(
+                        choices=app.region_choices(), value=None, label="地区 Region", elem_id="track-region",
+                        scale=2, allow_custom_value=False,
+                    )  # fmt: skip
+                    track_btn = gr.Button("查看 Track", variant="primary", elem_id="track-run", scale=1)
+                track_status = gr.Markdown("", elem_id="track-status")
+                track_table = gr.Dataframe(
+                    elem_classes=["pq-table"],
+                    headers=TRACK_HEADERS,
+                    value=[],
+                    interactive=False,
+                    wrap=True,
+                    elem_id="track-table",
+                    column_widths=["8%", "6%", "11%", "11%", "12%", "10%", "21%", "21%"],
+                    max_height=500,
+                )
+                track_chart_image = gr.Image(
+                    type="filepath", visible=False, show_label=False, elem_id="track-chart", interactive=False
+                )
+                with gr.Row():
+                    track_csv = gr.DownloadButton("下载 CSV", visible=False, elem_id="track-csv", size="md")
+                    track_md = gr.DownloadButton("下载 Markdown", visible=False, elem_id="track-md", size="md")
+                track_outputs = [track_status, track_table, track_chart_image, track_csv, track_md]
+                track_btn.click(guarded(app.track), [indicator, track_region], track_outputs, **ui_event("40"))
+                indicator.submit(guarded(app.track), [indicator, track_region], track_outputs, **ui_event("41"))
+                gr.Markdown("#### 两个计划的目标变化 What changed between two plans")
+                with gr.Row():
+                    before_plan = gr.Dropdown(choices=app.plan_choices(), value=None, label="之前 Earlier plan",
+                                              elem_id="changes-before", scale=3)  # fmt: skip
+                    after_plan = gr.Dropdown(choices=app.plan_choices(), value=None, label="之后 Later plan",
+                                             elem_id="changes-after", scale=3)  # fmt: skip
+                    changes_btn = gr.Button("比较 Compare targets", elem_id="changes-run", scale=1)
+                changes_status = gr.Markdown("", elem_id="changes-status")
+                changes_table = gr.Dataframe(
+                    elem_classes=["pq-table"], headers=CHANGES_HEADERS, value=[], interactive=False, wrap=True,
+                    elem_id="changes-table", column_widths=["12%", "22%", "16%", "16%", "34%"], max_height=500,
+                )  # fmt: skip
+                changes_btn.click(
+                    guarded(app.plan_changes), [before_plan, after_plan], [changes_status, changes_table],
+                    **ui_event("42"),
+                )  # fmt: skip
+
             # -- References
             with gr.Tab("引用 References", id="references", elem_id="tab-references"):
                 gr.Markdown("计划中引用的政策文件、规划和法规。Policies, plans and laws the plans cite.")
@@ -364,6 +425,8 @@ def build_app(qa: PolicyQA, users_file: Path | None = None, login_required: bool
                             upload_btn = gr.Button(
                                 "添加并建立索引 Add & index", variant="primary", elem_id="upload-run"
                             )
+                            # The upload's one progress bar is shown here (show_progress_on below),
+                            # not over the documents table and the dropdowns the upload refreshes.
                             upload_status = gr.Markdown(elem_id="upload-status")
                 with gr.Column(elem_id="edit-box") as edit_box:
                     gr.Markdown("### 更正、确认或删除 Correct, confirm or delete a plan")
@@ -400,25 +463,36 @@ def build_app(qa: PolicyQA, users_file: Path | None = None, login_required: bool
                     lock_status = gr.Markdown(elem_id="lock-status")
                 unlock_btn.click(guarded(app.unlock), [lock_pick], [lock_status, lock_pick], **ui_event("unlock"))
                 # Everything whose choices follow the corpus (uploads, corrections, deletions).
-                refresh_outputs = [regions, years, plans, docs_table, plan_pick, fix_plan]
+                refresh_outputs = [regions, years, plans, docs_table, plan_pick, fix_plan, track_region, before_plan,
+                                   after_plan]  # fmt: skip
                 upload_btn.click(
                     guarded(app.upload),
                     [upload_file],
                     [upload_status, *refresh_outputs],
                     **ui_event("12"),
                     concurrency_limit=1,
+                    show_progress_on=[upload_status],
                 )
                 fix_btn.click(
                     guarded(app.correct),
                     [fix_plan, fix_field, fix_value],
                     [fix_status, *refresh_outputs],
                     **ui_event("fix"),
+                    show_progress_on=[fix_status],
                 )
                 confirm_btn.click(
-                    guarded(app.confirm), [fix_plan], [fix_status, *refresh_outputs], **ui_event("confirm")
+                    guarded(app.confirm),
+                    [fix_plan],
+                    [fix_status, *refresh_outputs],
+                    **ui_event("confirm"),
+                    show_progress_on=[fix_status],
                 )
                 delete_btn.click(
-                    guarded(app.delete), [fix_plan, delete_ok], [fix_status, *refresh_outputs], **ui_event("delete")
+                    guarded(app.delete),
+                    [fix_plan, delete_ok],
+                    [fix_status, *refresh_outputs],
+                    **ui_event("delete"),
+                    show_progress_on=[fix_status],
                 )
 
             # -- Evaluation
@@ -470,6 +544,9 @@ def build_app(qa: PolicyQA, users_file: Path | None = None, login_required: bool
                     label="未通过的问题 Failing questions (with what was retrieved)",
                     elem_id="eval-failures",
                     max_height=500,
+                    # Fixed shares of the page width: the long answer and retrieved cells wrap
+                    # instead of pushing their columns past the right edge.
+                    column_widths=["6%", "6%", "6%", "20%", "8%", "27%", "27%"],
                 )
                 eval_btn.click(
                     guarded(app.run_eval),
@@ -477,6 +554,7 @@ def build_app(qa: PolicyQA, users_file: Path | None = None, login_required: bool
                     [eval_status, metrics_table, breakdown_table, chart, failures_table, report_btn],
                     **ui_event("13"),
                     concurrency_limit=1,
+                    show_progress_on=[eval_status],  # one bar, not one over each table and the chart
                 )
 
         demo.load(guarded(app.refresh), None, refresh_outputs, **ui_event("14"))

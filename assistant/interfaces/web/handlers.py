@@ -23,10 +23,13 @@ import gradio as gr
 
 from ...ask.question import QuestionError
 from ...corpus import CorpusError, set_provenance, update_manifest
+from ...crossdoc.track import CHANGE_LABELS as CHANGE_STATUS
+from ...crossdoc.track import STATUS_LABELS as TRACK_STATUS
 from ...pipeline import PolicyQA
 from ...schema import Answer, Document, Filters
 from ...text import clean_text
 from ..accounts import Accounts, AccountsError, AuditLog, local_user
+from ..charts import track_chart
 from ..evaluation import GoldFileError, load_gold, run_gold, write_report
 from ..uploads import Uploads
 from .render import (
@@ -59,9 +62,17 @@ METRIC_LABELS = {
     "conflict_stated": "冲突已说明 Conflicts stated", "scope_noted": "范围已说明 Scope noted",
 }  # fmt: skip
 # Gradio shows a progress bar for a handler whose parameter defaults to a gr.Progress;
-# TRACK_TQDM also follows the index builder's tqdm bars (embedding passages / sentences).
+# TRACK_TQDM also follows the index builder's tqdm bars (embedding passages / sentences),
+# which follow_builder shows in both languages.
 PROGRESS = gr.Progress()
 TRACK_TQDM = gr.Progress(track_tqdm=True)
+INDEXING = "建立索引 Indexing"
+# The index builder's tqdm descriptions (assistant/index/builder.py) as the upload's progress
+# says them, with the part of the whole upload's bar each one fills.
+BUILD_STAGES = {
+    "embedding passages": ("向量化段落 Embedding passages", 0.20, 0.80),
+    "embedding sentences": ("向量化句子 Embedding sentences", 0.80, 0.95),
+}
 PICK_PLAN = (
     '<div class="pq-outline"><i>选择一个计划（或点击上表中的一行）查看目录和全文。'
     "Pick a plan (or click a row above) to see its outline and text.</i></div>"
@@ -88,6 +99,50 @@ def reading_progress(progress: gr.Progress):
             )
 
     return report
+
+
+def follow_builder(progress: gr.Progress) -> None:
+    """Show the index builder's tqdm bars, which ``progress`` (this event's TRACK_TQDM tracker)
+    follows, as the one line of the upload's bar: what is done, in both languages, and how much
+    of it — "建立索引 Indexing · 向量化段落 Embedding passages 8/22（剩余 14 left）" (Gradio adds the
+    percentage of the whole upload). Left alone, Gradio would show each bar's English
+    description ("embedding passages - 0.0%") and restart the bar at 0 for each.
+
+    Only bars without an iterable (the builder's: ``update(n)``) are translated; an iterated bar
+    of some library keeps Gradio's own display. Outside an event nothing is changed."""
+    if progress is TRACK_TQDM or progress._progress_callback() is None:
+        return  # called directly (tests, scripts): no page to show progress on
+    open_bar, step, close_bar = progress.tqdm, progress.update, progress.close
+    bars: list[dict] = []  # the builder's open bars, innermost last
+
+    def show(bar: dict) -> None:
+        total, done = bar["total"] or 0, min(bar["done"], bar["total"] or bar["done"])
+        share = done / total if total else 0.0
+        count = f" {done}/{total}（剩余 {total - done} left）" if total else f" {done}"
+        progress(bar["low"] + (bar["high"] - bar["low"]) * share, desc=f"{INDEXING} · {bar['label']}{count}")
+
+    def tqdm(iterable=None, desc=None, total=None, unit="steps", _tqdm=None):
+        if iterable is not None:
+            return open_bar(iterable, desc, total, unit, _tqdm)
+        label, low, high = BUILD_STAGES.get(desc or "", (desc or "", 0.20, 0.95))
+        bars.append({"tqdm": _tqdm, "label": label, "low": low, "high": high, "total": total, "done": 0})
+        show(bars[-1])
+        return progress
+
+    def update(n: float = 1) -> None:
+        if not bars:
+            return step(n)
+        bars[-1]["done"] += n
+        show(bars[-1])
+
+    def close(_tqdm) -> None:
+        bar = next((b for b in bars if b["tqdm"] is _tqdm), None)
+        if bar is None:
+            return close_bar(_tqdm)
+        bars.remove(bar)
+        progress(bar["high"], desc=f"{INDEXING} · 保存并载入新索引 Saving and loading the new index")
+
+    progress.tqdm, progress.update, progress.close = tqdm, update, close
 
 
 class App:
@@ -232,6 +287,9 @@ class App:
             self.documents_table(),
             gr.update(choices=plans),
             gr.update(choices=plans),
+            gr.update(choices=self.region_choices()),  # the Targets tab: region, the two plans
+            gr.update(choices=plans),
+            gr.update(choices=plans),
         )
 
     # -- ask
@@ -356,7 +414,7 @@ class App:
                     row.year or "",
                     row.title,
                     "✓" if row.found else "—",
-                    "、".join(row.values),
+                    "；".join(row.statements),
                     row.quote,
                     trail_text(row.section),
                 ]
@@ -403,6 +461,63 @@ class App:
         )
 
     # -- references
+
+    # -- targets against results
+
+    def track(self, topic: str, region: str | None) -> tuple:
+        """Indicator (+ region) → (status, table rows, chart, CSV download, Markdown download)."""
+        topic = (topic or "").strip()
+        hidden = gr.update(visible=False)
+        if not topic:
+            return "请输入指标 Type an indicator, e.g. 地区生产总值, 城镇新增就业", [], hidden, hidden, hidden
+        try:
+            tracks = self.qa.track(topic, Filters(regions=[region]) if region else None)
+        except ValueError as err:
+            return esc(err), [], hidden, hidden, hidden
+        if not tracks:
+            return (f"**{esc(topic)}**：没有计划或报告给出该指标的数字 no plan or report states a figure for it.",
+                    [], hidden, hidden, hidden)  # fmt: skip
+        rows = []
+        for track in tracks:
+            for row in track.rows:
+                rows.append([
+                    track.region, row.year,
+                    "；".join(m.text for m in row.target.measures) if row.target else "—",
+                    "；".join(m.text for m in row.result.measures) if row.result else "—",
+                    "；".join(p.difference for p in row.pairings),
+                    TRACK_STATUS[row.status],
+                    row.target.quote if row.target else "",
+                    row.result.quote if row.result else row.note,
+                ])  # fmt: skip
+        stem = re.sub(r"[^\w\u4e00-\u9fff]+", "_", topic)[:40].strip("_") or "indicator"
+        folder = Path(tempfile.mkdtemp(prefix="track-", dir=self.files_dir))
+        csv_path, md_path = folder / f"track-{stem}.csv", folder / f"track-{stem}.md"
+        csv_path.write_text("".join(t.to_csv() for t in tracks), encoding="utf-8-sig")
+        md_path.write_text("\n".join(t.to_markdown() for t in tracks), encoding="utf-8")
+        chart = track_chart(tracks[0], folder / f"track-{stem}.png")
+        more = len(tracks) - 1
+        shown = tracks[0].region + (f"（表中另有 {more} 个地区 {more} more regions in the table）" if more else "")
+        years = sum(len(t.rows) for t in tracks)
+        status = f"**{esc(topic)}**：{years} 个年度 year rows; 图 chart: {esc(shown)}"
+        return (status, rows, gr.update(value=str(chart), visible=True),
+                gr.update(value=str(csv_path), visible=True), gr.update(value=str(md_path), visible=True))  # fmt: skip
+
+    def plan_changes(self, before: str | None, after: str | None) -> tuple:
+        """Two plans → (status, table rows of new / dropped / raised / lowered targets)."""
+        if not before or not after or before == after:
+            return "请选择两个计划 Choose two different plans.", []
+        try:
+            changes = self.qa.changes(before, after)
+        except ValueError as err:
+            return esc(err), []
+        rows = [
+            [CHANGE_STATUS[c.change], c.subject, c.before_value, c.after_value,
+             (c.after or c.before).quote if (c.after or c.before) else ""]
+            for c in changes.changes
+        ]  # fmt: skip
+        counts = Counter(c.change for c in changes.changes)
+        summary = "、".join(f"{CHANGE_STATUS[k]} {n}" for k, n in counts.items())
+        return f"**{esc(self._plan_label(before))} → {esc(self._plan_label(after))}**：{esc(summary)}", rows
 
     def _section_at(self, doc_id: str, position: int) -> list[str]:
         """The heading trail of the chunk of ``doc_id`` that contains ``position``."""
@@ -545,7 +660,7 @@ class App:
 
     def _upload(self, path: Path, user: str, progress: gr.Progress) -> tuple:
         # Reading and checking the file needs no lock: a slow file never holds up other uploads.
-        progress(0.05, desc="检查文件 Checking the file")
+        progress(0.05, desc="检查并转换文件 Checking and converting the file")
         try:
             prepared = self.uploads.prepare(path, path.name, reading_progress(progress))
         except CorpusError as err:
@@ -558,7 +673,8 @@ class App:
                 *self.refresh(),
             )
         with self._upload_lock:
-            progress(0.15, desc="建立索引 Indexing")
+            progress(0.15, desc=f"{INDEXING} · 切分段落 Chunking the plan into passages")
+            follow_builder(progress)
             try:
                 added = self.uploads.add(prepared, user, progress=True)
             except CorpusError as err:

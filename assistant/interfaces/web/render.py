@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...index import PolicyIndex
-from ...schema import Answer, Chunk, Citation, Document, Hit
+from ...schema import Answer, Chunk, Citation, Document, Hit, Status
 
 NO_ANSWER = "文件中没有明确答案 / No clear answer"
 # Codes shown to people, in both languages.
@@ -53,6 +53,9 @@ def trail_text(section: Iterable[str]) -> str:
 
 def describe_filters(answer: Answer) -> str:
     """What an answer was restricted to, as one readable line: "浙江省, 2022" (plus what the corpus lacks)."""
+    if answer.status == Status.CONFLICT:
+        # Nothing was searched: the question's own places are not what was applied.
+        return "无 none — 筛选条件与问题矛盾 the filters contradict the question"
     parts = []
     shown = answer.applied or answer.scope.filters()
     if shown:
