@@ -13,12 +13,13 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "..", "..", "corpus")
 DOCS = ["kaifeng-2022.txt", "suining-2022.txt", "zhejiang-2022.txt", "changzhou-2020.txt", "donghai-2021.txt"]
 STATUSES = {"figure", "no_figure", "not_addressed"}
-texts = {d: open(os.path.join(CORPUS, d), encoding="utf-8").read() for d in DOCS}
+texts = {d: Path(os.path.join(CORPUS, d)).read_text(encoding="utf-8") for d in DOCS}
 errors = []
 
 
@@ -34,8 +35,8 @@ def check_quote(where, doc, quote, value=None):
         errors.append(f"{where}: value {value!r} not in quote {quote!r}")
 
 
-topics = json.load(open(os.path.join(HERE, "topics-2.json"), encoding="utf-8"))
-old = {t["zh"] for t in json.load(open(os.path.join(HERE, "topics.json"), encoding="utf-8"))}
+topics = json.loads(Path(os.path.join(HERE, "topics-2.json")).read_text(encoding="utf-8"))
+old = {t["zh"] for t in json.loads(Path(os.path.join(HERE, "topics.json")).read_text(encoding="utf-8"))}
 zh = [t["zh"] for t in topics]
 if len(topics) != 10 or len(set(zh)) != 10:
     errors.append("topics-2.json must have 10 distinct topics")
