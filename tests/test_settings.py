@@ -57,6 +57,8 @@ WIRING = {
     "compare_quote_window": ("comparer", "quote_window"),
     "compare_min_coverage": ("comparer", "min_coverage"),
     "indicator_topic_share": ("comparer", "indicator_topic_share"),
+    "track_min_similarity": ("tracker", "min_similarity"),
+    "track_about_tolerance": ("tracker", "tolerance"),
 }
 # Used where the index is opened and built; tested by the index and backend tests.
 NOT_TUNING = {"corpus_dir", "index_dir", "users_file", "model", "verifier_model"}
