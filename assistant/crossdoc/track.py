@@ -79,6 +79,11 @@ def _share(first: str, second: str) -> float:
     return len(wanted & _bigrams(second)) / len(wanted) if wanted else 0.0
 
 
+def figures_text(measures: list[Measure]) -> str:
+    """The figures of some measures as the plan writes them: "20%；282亿元"."""
+    return "；".join(m.text for m in measures)
+
+
 @dataclass
 class Measure:
     """One figure of a statement and what it measures."""
@@ -118,6 +123,11 @@ class Statement:
     def citation(self) -> str:
         section = f" {self.section[-1]}" if self.section else ""
         return f"{self.region} {self.doc_year}《{self.title}》{section} {self.source}:{self.start}-{self.end}"
+
+    @property
+    def figures(self) -> str:
+        """Its figures as written: "20%；282亿元"."""
+        return figures_text(self.measures)
 
     def to_json(self) -> dict:
         return asdict(self) | {"citation": self.citation}
@@ -184,8 +194,8 @@ class Track:
         return [
             self.region,
             str(row.year),
-            "；".join(m.text for m in row.target.measures) if row.target else "",
-            "；".join(m.text for m in row.result.measures) if row.result else "",
+            row.target.figures if row.target else "",
+            row.result.figures if row.result else "",
             "；".join(p.difference for p in row.pairings),
             STATUS_LABELS[row.status],
             row.target.quote if row.target else "",
@@ -288,13 +298,9 @@ def _distance(targets: list[Measure], results: list[Measure]) -> float:
     return min(gaps, default=math.inf)
 
 
-def _scale(text: str) -> tuple[str, float]:
+def scale_of(text: str) -> tuple[str, float]:
     """The scale a figure is written in ("亿", 1e8 for "240亿元"), ("", 1) without one."""
     return next(((name, value) for name, value in _YUAN_SCALES if name in text), ("", 1.0))
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def difference(target: Measure, result: Measure) -> str:
@@ -302,7 +308,7 @@ def difference(target: Measure, result: Measure) -> str:
     delta = result.value - target.value
     if target.unit == "%":
         return f"{delta:+.1f}个百分点".replace("+-", "-")
-    name, scale = _scale(target.text)
+    name, scale = scale_of(target.text)
     text = f"{delta / scale:+,.2f}".rstrip("0").rstrip(".")
     return f"{text}{name}{target.unit}"
 
@@ -531,7 +537,7 @@ class TargetTracker:
             statement = self._only(statement, measures)  # the clauses of this target only
             if score < self.min_similarity:
                 changes.append(Change(subject, "new", measures[0].kind, None, statement, "",
-                                      "；".join(m.text for m in measures)))  # fmt: skip
+                                      figures_text(measures)))  # fmt: skip
                 continue
             matched_old.add(n)
             old_statement, old_measures = old[old_subject]
@@ -540,7 +546,7 @@ class TargetTracker:
         for n, (subject, (statement, measures)) in enumerate(old.items()):
             if n not in matched_old:
                 changes.append(Change(subject, "dropped", measures[0].kind, self._only(statement, measures), None,
-                                      "；".join(m.text for m in measures), ""))  # fmt: skip
+                                      figures_text(measures), ""))  # fmt: skip
         # In the order the later plan states them (a report's main targets come first), then
         # what it dropped in the order the earlier plan stated it.
         changes.sort(key=lambda c: (c.after is None, (c.after or c.before).start))
@@ -567,14 +573,11 @@ class TargetTracker:
 
     @staticmethod
     def _change(subject, old_statement, old_measures, statement, measures) -> Change:
-        def text(ms):
-            return "；".join(m.text for m in ms)
-
         pairs = [(o, m) for m in measures for o in old_measures if o.comparable(m)]
         pairs.sort(key=lambda p: p[1].kind != "growth")  # a growth rate decides over an amount
         if not pairs:
-            return Change(subject, "unchanged", measures[0].kind, old_statement, statement, text(old_measures),
-                          text(measures))  # fmt: skip
+            return Change(subject, "unchanged", measures[0].kind, old_statement, statement, figures_text(old_measures),
+                          figures_text(measures))  # fmt: skip
         o, m = pairs[0]
         if abs(m.value - o.value) <= 1e-9 * max(1.0, abs(o.value)):
             change = "unchanged"
@@ -582,7 +585,9 @@ class TargetTracker:
             change = "raised"
         else:
             change = "lowered"
-        return Change(subject, change, m.kind, old_statement, statement, text(old_measures), text(measures))
+        return Change(
+            subject, change, m.kind, old_statement, statement, figures_text(old_measures), figures_text(measures)
+        )
 
 
 class TrackAnswerer:
@@ -630,8 +635,8 @@ class TrackAnswerer:
                 if citation:
                     citations.append(citation)
                 marks.append(f" [{citation.n}]" if citation else "")
-            target = "；".join(m.text for m in row.target.measures)
-            result = "；".join(m.text for m in row.result.measures) if row.result else ""
+            target = row.target.figures
+            result = row.result.figures if row.result else ""
             diff = "；".join(p.difference for p in row.pairings)
             status = STATUS_LABELS[row.status]
             if english:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..crossdoc.track import Measure, Track
+from ..crossdoc.track import Measure, Track, scale_of
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,6 @@ _CJK_FONTS = (
     "Noto Sans CJK SC", "Noto Serif CJK SC", "Noto Sans CJK JP", "Noto Serif CJK JP", "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei", "Source Han Sans SC", "Source Han Serif SC", "SimHei", "Microsoft YaHei",
 )  # fmt: skip
-_SCALES = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))
 _KIND_LABELS = {"growth": "增速 growth (%)", "average growth": "年均增速 average growth (%)", "level": "总量 level"}
 
 
@@ -52,7 +51,7 @@ def track_chart(track: Track, path: Path) -> Path:
             for measure in statement.measures if statement else []:
                 key = (measure.kind, measure.unit)
                 if key not in scales:
-                    scales[key] = next(((n, v) for n, v in _SCALES if n in measure.text), ("", 1.0))
+                    scales[key] = scale_of(measure.text)
                 series.setdefault(key, {"target": {}, "result": {}})[side].setdefault(
                     row.year, _display(measure, scales[key])
                 )

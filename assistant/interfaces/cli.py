@@ -456,15 +456,21 @@ def _topic(args: argparse.Namespace, what: str) -> str:
     return topic
 
 
+def _export(args: argparse.Namespace, csv: str, markdown: str, data: object) -> bool:
+    """Write --csv and --markdown files; with --json print ``data`` and return True (nothing else is printed)."""
+    if args.csv:
+        Path(args.csv).write_text(csv, encoding="utf-8-sig")  # BOM: Excel opens it as UTF-8
+    if args.markdown:
+        Path(args.markdown).write_text(markdown, encoding="utf-8")
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    return bool(args.json)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     qa = _open(args)
     comparison = qa.compare(_topic(args, "topic"), _filters(args))
-    if args.csv:
-        Path(args.csv).write_text(comparison.to_csv(), encoding="utf-8-sig")  # BOM: Excel opens it as UTF-8
-    if args.markdown:
-        Path(args.markdown).write_text(comparison.to_markdown(), encoding="utf-8")
-    if args.json:
-        print(json.dumps(comparison.to_json(), ensure_ascii=False, indent=1))
+    if _export(args, comparison.to_csv(), comparison.to_markdown(), comparison.to_json()):
         return 0
     width = _terminal_width()
     print(f"{comparison.topic}: {sum(r.found for r in comparison.rows)} of {len(comparison.rows)} plans")
@@ -487,12 +493,8 @@ def cmd_track(args: argparse.Namespace) -> int:
         tracks = qa.track(_topic(args, "topic"), _filters(args))
     except ValueError as err:
         raise UsageError(str(err)) from None
-    if args.csv:
-        Path(args.csv).write_text("".join(t.to_csv() for t in tracks), encoding="utf-8-sig")
-    if args.markdown:
-        Path(args.markdown).write_text("\n".join(t.to_markdown() for t in tracks), encoding="utf-8")
-    if args.json:
-        print(json.dumps([t.to_json() for t in tracks], ensure_ascii=False, indent=1))
+    csv, markdown = "".join(t.to_csv() for t in tracks), "\n".join(t.to_markdown() for t in tracks)
+    if _export(args, csv, markdown, [t.to_json() for t in tracks]):
         return 0
     if not tracks:
         print("no plan or report states a figure for this topic")
@@ -503,8 +505,8 @@ def cmd_track(args: argparse.Namespace) -> int:
     for track in tracks:
         print(f"{track.topic} — {track.region}")
         for row in track.rows:
-            target = "；".join(m.text for m in row.target.measures) if row.target else "—"
-            result = "；".join(m.text for m in row.result.measures) if row.result else "—"
+            target = row.target.figures if row.target else "—"
+            result = row.result.figures if row.result else "—"
             diff = f"  ({'；'.join(p.difference for p in row.pairings)})" if row.pairings else ""
             print(f"\n  {row.year}: target {target} → result {result}{diff}  [{STATUS_LABELS[row.status]}]")
             for label, statement in (("target", row.target), ("result", row.result)):
@@ -522,12 +524,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         changes = qa.changes(args.before, args.after)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    if args.csv:
-        Path(args.csv).write_text(changes.to_csv(), encoding="utf-8-sig")
-    if args.markdown:
-        Path(args.markdown).write_text(changes.to_markdown(), encoding="utf-8")
-    if args.json:
-        print(json.dumps(changes.to_json(), ensure_ascii=False, indent=1))
+    if _export(args, changes.to_csv(), changes.to_markdown(), changes.to_json()):
         return 0
     from ..crossdoc.track import CHANGE_LABELS
 

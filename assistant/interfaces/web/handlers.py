@@ -482,8 +482,8 @@ class App:
             for row in track.rows:
                 rows.append([
                     track.region, row.year,
-                    "；".join(m.text for m in row.target.measures) if row.target else "—",
-                    "；".join(m.text for m in row.result.measures) if row.result else "—",
+                    row.target.figures if row.target else "—",
+                    row.result.figures if row.result else "—",
                     "；".join(p.difference for p in row.pairings),
                     TRACK_STATUS[row.status],
                     row.target.quote if row.target else "",
