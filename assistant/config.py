@@ -148,6 +148,9 @@ class Settings:
     quote_window_zh: float = 0.02  # a Chinese answer also quotes sentences this close to the best
     english_quote_window: float = 0.05  # the same for English answers (flatter cross-lingual scores)
     per_plan_leniency: float = 0.05  # comparisons: other plans may score this far below the threshold
+    # An English direct line is written in English only when the display vocabulary knows words
+    # covering this share of its statement's Chinese; otherwise the figure stands beside the Chinese.
+    english_statement_min_coverage: float = 0.6
     # A Chinese question whose best passage's dense score is below this is off-topic.
     min_passage_similarity_zh: float = 0.86
     topic_mention_share: float = 0.5  # share of the topic's weight a figure's sentence must name
@@ -264,7 +267,7 @@ class Settings:
 _SHARES = (
     "sentence_weight", "min_topic_coverage", "topic_mention_share", "outline_min_share", "compare_min_coverage",
     "indicator_topic_share", "answer_min_confidence", "min_ocr_confidence", "min_ocr_document_confidence",
-    "low_ocr_confidence", "track_min_similarity", "track_about_tolerance",
+    "low_ocr_confidence", "track_min_similarity", "track_about_tolerance", "english_statement_min_coverage",
 )  # fmt: skip
 _MAY_BE_ZERO = ("chunk_overlap_sentences", "build_threads")
 _FILTER_POLICIES = ("both_must_hold", "explicit_replaces")

@@ -90,7 +90,9 @@ class Engine:
             settings.min_topic_coverage,
         )
         # One term map for the analyser and the English glosses (it is read from disk once).
-        extractive = ExtractiveAnswerer(index, scorer, verifier, settings, Glossary(analyzer.terms))
+        extractive = ExtractiveAnswerer(
+            index, scorer, verifier, settings, Glossary(analyzer.terms, settings.english_statement_min_coverage)
+        )
         outline = OutlineAnswerer(index, settings)
         finder = ResponsibilityFinder(index, searcher, settings)
         tracker = TargetTracker(index, settings, analyzer.terms)

@@ -104,6 +104,21 @@ DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*(?:19|20)\d{2}\s
 DOC_NUMBER_LINE = re.compile(rf"^\s*({DOC_NUMBER.pattern})\s*$", re.M)
 
 
+# A table row as conversion writes it: "指标：居民健康素养水平；2022年目标：37%以上；属性：约束性" —
+# each cell after its column header, cells joined with "；". Short and without a full stop, but a
+# statement of its own.
+TABLE_HEADER_MARK, TABLE_CELL_SEP = "：", "；"
+TABLE_HEADER_CHARS = 24  # header cells name a column ("2022年目标"), they do not say things
+_TABLE_STATEMENT = re.compile(
+    rf"[^：；\n]{{1,{TABLE_HEADER_CHARS}}}：[^；\n]+(?:；[^：；\n]{{1,{TABLE_HEADER_CHARS}}}：[^；\n]+)+"
+)
+
+
+def is_table_statement(sentence: str) -> bool:
+    """True when ``sentence`` is a converted table row: two or more "header：cell" parts joined by "；"."""
+    return bool(_TABLE_STATEMENT.fullmatch(sentence.strip()))
+
+
 # Characters that carry no text: zero-width spaces and joiners, bidirectional controls, the
 # BOM, other format and control characters (tab and line end excepted), lone surrogates
 # (bytes that were not UTF-8, as Python decodes them from a command line).

@@ -495,7 +495,7 @@ def test_upload_a_pdf_then_open_the_cited_page_with_the_lines_boxed(browser, wor
         assert not answer.locator(".pq-plain").first.is_visible()  # Copy's text, not a second answer
         assert page.locator("#page-image img").count() == 0
         card.locator(".pq-show-page").click()
-        page.wait_for_selector("#page-image img")
+        page.wait_for_selector("#page-image img", timeout=120_000)  # renders the page: slow on a loaded machine
         expect(page.locator("#page-caption")).to_contain_text("第1页")
         width = page.eval_on_selector("#page-image img", "img => img.naturalWidth")
         assert width > 500

@@ -341,6 +341,27 @@ def test_portal_page_main_text_without_chrome(made):
     assert result.tables[0].headers == ["指标", "2022年目标", "属性"]
 
 
+def test_portal_chrome_inside_the_article_is_dropped_and_rows_are_quotable(tmp_path):
+    """Share, print, copyright and ICP lines saved inside the article's own block (as portals write
+    them) are not plan text; a long sentence that mentions 版权 is. Every table row converted from
+    the page is a statement an answer may quote, short as it is."""
+    from assistant.ask.sentences import is_quotable
+
+    long_sentence = "加强卫生健康领域知识产权和版权保护,完善医疗机构科研成果转化、专利申请和成果登记的管理制度。"
+    chrome = ["分享到:", "关闭 打印", "浙江省卫生信息中心版权所有", "备案序号:浙ICP备19049905号-1"]
+    chrome.append("扫一扫在手机打开当前页")
+    body = SOURCE + "\n" + long_sentence + "\n" + "\n".join(chrome)
+    page = tmp_path / "portal.html"
+    page.write_text(F.portal_html(body, TITLE, F.indicator_table(SOURCE)), encoding="utf-8")
+    result = convert(page)
+    for line in chrome:
+        assert line not in result.text
+    assert long_sentence in result.text
+    rows = table_rows(result)
+    assert rows and all(is_quotable(row) for row in rows)
+    assert not is_quotable("一、总体要求")
+
+
 def test_portal_page_plain_reading_when_trafilatura_keeps_nothing(made, monkeypatch):
     from assistant.convert import web
 

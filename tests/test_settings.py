@@ -59,6 +59,7 @@ WIRING = {
     "indicator_topic_share": ("comparer", "indicator_topic_share"),
     "track_min_similarity": ("tracker", "min_similarity"),
     "track_about_tolerance": ("tracker", "tolerance"),
+    "english_statement_min_coverage": ("extractive.glossary", "min_coverage"),
 }
 # Used where the index is opened and built; tested by the index and backend tests.
 NOT_TUNING = {"corpus_dir", "index_dir", "users_file", "model", "verifier_model"}

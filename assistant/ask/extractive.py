@@ -17,7 +17,7 @@ from ..corpus import record_fields
 from ..index import PolicyIndex
 from ..schema import Answer, Citation, Filters, Hit, Route, Status
 from ..text import squeeze_cjk_spaces
-from .gloss import Glossary, english_figure
+from .gloss import Glossary
 from .question import Constraint, Question
 from .sentences import ScoredSentence, SentenceScorer
 from .verify import Verification, Verifier, named_share
@@ -378,6 +378,9 @@ class ExtractiveAnswerer:
             found = self.glossary.indicators(document, c.start, c.end)
             if intents.units:
                 found = [i for i in found if all(u.met_by(i.display()) for u in intents.units)] or found
+            # A figure inside another's subject qualifies it ("十类重点人群签约率达75%以上": 十类 says
+            # which groups; 75% is the target).
+            found = [i for i in found if not any(j is not i and i.text in j.phrase for j in found)] or found
             if not found:
                 continue
             best = max(found, key=lambda i: (sum(1 for w in words if w in i.phrase), -i.start))
@@ -386,8 +389,7 @@ class ExtractiveAnswerer:
             statement = best.statement()
             if question.english:
                 name = document.region_en or document.region
-                what = self.glossary.name(statement, most=4) or "figure"
-                lines.append(f"{name} {document.year or ''}: {english_figure(best)} — {what} [{c.n}]")
+                lines.append(f"{name} {document.year or ''}: {self.glossary.statement(best)} [{c.n}]")
             else:
                 lines.append(f"{document.region} {document.year or ''}：{statement} [{c.n}]")
         return lines[: self.list_max_sentences]

@@ -18,7 +18,7 @@ from ..config import Settings
 from ..corpus import is_record_line, record_fields
 from ..index import ChineseTokenizer, PolicyIndex
 from ..schema import Hit
-from ..text import DOC_NUMBER_LINE, squeeze_cjk_spaces
+from ..text import DOC_NUMBER_LINE, is_table_statement, squeeze_cjk_spaces
 from .question import Question
 from .retrieval import HybridSearcher
 
@@ -52,10 +52,15 @@ class ScoredSentence:
 def is_quotable(sentence: str) -> bool:
     """Headings and title lines say nothing by themselves; they are never the answer.
 
-    Record lines ("文  号: 浙卫发〔2022〕8号") and a notice's signature date
-    ("2022年3月21日") are short but state a fact of their own.
+    Record lines ("文  号: 浙卫发〔2022〕8号"), a notice's signature date ("2022年3月21日") and
+    a table row with its headers ("指标：…；2022年目标：37%以上") are short but state a fact of their own.
     """
-    if is_record_line(sentence) or DATE_LINE.match(sentence) or DOC_NUMBER_LINE.fullmatch(sentence.strip()):
+    if (
+        is_record_line(sentence)
+        or DATE_LINE.match(sentence)
+        or DOC_NUMBER_LINE.fullmatch(sentence.strip())
+        or is_table_statement(sentence)
+    ):
         return True
     body = sentence.rstrip("。")
     if marker_family(sentence) and ("。" not in body) and len(body) <= 40:

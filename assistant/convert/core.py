@@ -17,7 +17,7 @@ from .render import IMAGE_SUFFIXES, image_dpi, image_frame, open_image
 
 log = logging.getLogger(__name__)
 
-VERSION = "policyqa-convert/1"
+VERSION = "policyqa-convert/2"  # 2: portal chrome lines (share, print, copyright, ICP) dropped from web pages
 TEXT_SUFFIXES = (".txt", ".md")
 SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx", ".html", ".htm", *IMAGE_SUFFIXES)
 

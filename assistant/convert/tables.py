@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..text import TABLE_CELL_SEP, TABLE_HEADER_CHARS, TABLE_HEADER_MARK
+
 # A cell that is only a figure ("75%", "≥ 8000", "1.82万", "2022") is data, not a column header.
 _FIGURE = re.compile(r"^[\s\d.,，%％‰+\-−~～≥≤<>＞＜约万亿千百个人次元张家所项年/]*$")
-_LONGEST_HEADER = 24  # characters; header cells name a column ("2022年目标"), they do not say things
 
 
 @dataclass
@@ -44,7 +45,7 @@ def looks_like_header(row: list[str]) -> bool:
     cells = [c for c in row if c]
     if len(cells) < 2 and len(row) > 1:
         return False
-    return bool(cells) and all(len(c) <= _LONGEST_HEADER and not _FIGURE.match(c) for c in cells)
+    return bool(cells) and all(len(c) <= TABLE_HEADER_CHARS and not _FIGURE.match(c) for c in cells)
 
 
 def combine_headers(rows: list[list[str]]) -> list[str]:
@@ -66,14 +67,14 @@ def combine_headers(rows: list[list[str]]) -> list[str]:
 def row_statement(headers: list[str], row: list[str]) -> str:
     """One body row as a statement: "header：cell" joined with "；"; cells without a header stand alone."""
     if not headers or len(headers) < 2:
-        return "；".join(c for c in row if c)
+        return TABLE_CELL_SEP.join(c for c in row if c)
     parts = []
     for col, cell in enumerate(row):
         if not cell:
             continue
         header = headers[col] if col < len(headers) else ""
-        parts.append(f"{header}：{cell}" if header and header != cell else cell)
-    return "；".join(parts)
+        parts.append(f"{header}{TABLE_HEADER_MARK}{cell}" if header and header != cell else cell)
+    return TABLE_CELL_SEP.join(parts)
 
 
 def table_text(grid: list[list[str]], header_rows: int | None = None, headers: list[str] | None = None) -> TableText:

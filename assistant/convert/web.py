@@ -24,6 +24,14 @@ _MARK_OPEN, _MARK_CLOSE = "\u27e6", "\u27e7"
 _CHROME = re.compile(
     r"nav|menu|footer|header|breadcrumb|crumb|share|login|sidebar|copyright|toolbar|banner|related|recommend", re.I
 )
+# A short line of a portal's chrome left inside the article's block: share and print buttons,
+# the copyright and ICP filing lines, the font-size switch.
+_CHROME_LINE = re.compile(
+    r"(?:分享到|扫一扫|打印本页|关闭窗口|返回顶部|【?\s*字[体号]\s*[:：]).*"
+    r"|(?:关闭|打印|收藏|返回)(?:\s+(?:关闭|打印|收藏|返回))+"
+    r"|.*(?:版权所有|ICP备|ICP证|公网安备|网站标识码|备案序号|技术支持[:：]).*"
+)
+_CHROME_LINE_CHARS = 60
 _DROP = (
     "script",
     "style",
@@ -221,6 +229,8 @@ def read_html(data: bytes, name: str, min_chinese: int) -> tuple[list[RawLine], 
     out: list[RawLine] = []
     seen_rows: set[str] = set()
     for line in lines:
+        if len(line) <= _CHROME_LINE_CHARS and _CHROME_LINE.fullmatch(line):
+            continue
         match = re.match(rf"{_MARK_OPEN}(\d+)\.(\d+){_MARK_CLOSE}(.*)", line)
         if match:
             key = f"{match.group(1)}.{match.group(2)}"

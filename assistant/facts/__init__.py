@@ -5,11 +5,12 @@
 - ``responsibilities``: items closed by （牵头领导：…；责任科室：…） notes
 """
 
-from .indicators import Indicator, IndicatorExtractor
+from .indicators import TRAILING_WORDS, Indicator, IndicatorExtractor
 from .references import Reference, ReferenceExtractor, normalise_name
 from .responsibilities import ResponsibilityItem, extract_items
 
 __all__ = [
+    "TRAILING_WORDS",
     "Indicator",
     "IndicatorExtractor",
     "Reference",

@@ -53,7 +53,7 @@ _CLAUSE_BREAK = re.compile(r"[，,。；;：:、]")
 _TAIL_BREAK = re.compile(r"[，,。；;：:]")
 # Words between the measured thing and its figure that are not part of it:
 # "…接种率继续保持在90%", "…经费力争达到", "…标准提高到人均不低于88元".
-_TRAILING_WORDS = re.compile(
+TRAILING_WORDS = re.compile(
     r"(?:" + "|".join(sorted(_BEFORE, key=len, reverse=True)) + r"|继续|分别|均|仍|要|将|已|逐步|稳步|持续|人均|"
     r"每千人口|每万人口|每千人|每万人)+$"
 )
@@ -213,7 +213,7 @@ class IndicatorExtractor:
             return respective
         clause = _CLAUSE_BREAK.split(head)[-1]
         clause = re.sub(r"^(?:\d+\s*[.．、]\s*|\d{4}年)", "", clause.strip())
-        clause = _TRAILING_WORDS.sub("", _LEADING_VERBS.sub("", clause)).rstrip("的")
+        clause = TRAILING_WORDS.sub("", _LEADING_VERBS.sub("", clause)).rstrip("的")
         if len(clause) >= 4:
             return clause
         tail = _TAIL_BREAK.split(sentence[end:])[0]
