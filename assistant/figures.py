@@ -31,6 +31,10 @@ class Figure:
     unit: str
     start: int
     end: int
+    # As written: the unit word ("家", "人", "%", "/10万", "" for none) and the scale word
+    # ("万", "亿", "" for none) — for readers that show the figure in the plan's own terms.
+    unit_word: str = ""
+    scale_word: str = ""
 
 
 PERCENT = "%"
@@ -62,6 +66,12 @@ _CN_UNITS: dict[str, str] = {
     "天": "days",
     "次": TIMES,
     "倍": "fold",
+    "户": "households",
+    "亩": "mu",
+    "吨": "tonnes",
+    "公里": "km",
+    "平方米": "m²",
+    "千瓦": "kW",
     **dict.fromkeys("个家所项座支批辆颗类条种套张台例份处", COUNT),
 }
 # English unit words → canonical unit, tried in order (longer phrases first).
@@ -81,6 +91,7 @@ _EN_UNITS: tuple[tuple[str, str], ...] = (
     (r"fold", "fold"),
 )
 _MULTIPLIERS = {
+    "万亿": 1e12,
     "千万": 1e7,
     "百万": 1e6,
     "万": 1e4,
@@ -100,7 +111,7 @@ _CN_WELL_FORMED = re.compile(rf"(?:{_CN_D}千)?(?:零?{_CN_D}百)?(?:零?{_CN_D}
 _CN_NUM = rf"(?<![数几])[{_CN_CHARS}]+"
 _AR_NUM = r"(?<![A-Za-z\d.])(?<![A-Za-z]-)(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\dA-Za-z])"
 _NUM = rf"(?:{_AR_NUM}|{_CN_NUM})"
-_MULT = r"千万|百万|万|亿|千|\s*(?:thousand|million|billion)\b"
+_MULT = r"[ \t]*(?:万亿|千万|百万|万|亿|千)|\s*(?:thousand|million|billion)\b"
 _DENOMINATOR = r"1,000,000|100,000|10,000|1,000|1000000|100000|10000|1000|100|10万|十万|百万|万|千"
 
 
@@ -142,7 +153,11 @@ _NOT_FIGURES = (
     # 〔2022〕8号 with or without its issuer (text.DOC_NUMBER needs the issuer)
     re.compile(r"[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*第?\s*\d+\s*号"),
     re.compile(r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?"),  # 2022年3月21日
-    re.compile(r"(?:19|20)\d{2}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?!\d)"),  # 2022-03-21
+    # 2022-03-21, 2022.3 — but not "2037.7万户", a figure with its scale or unit
+    re.compile(
+        r"(?:19|20)\d{2}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?!\d)"
+        r"(?![ \t]*[万亿%‰个家所项名人次元户张台座支批辆颗类条种套例份处吨亩])"
+    ),
     re.compile(r"\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|[一二三四五六七八九十]{1,3}月"),  # 3月21日, 三月
     re.compile(rf"\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\b"),
     re.compile(r"\b\d{1,2}:\d{2}\b"),  # 10:13
@@ -252,15 +267,27 @@ def _read(match: re.Match[str], text: str) -> tuple[list[Figure], list[int]]:
             ends.append((match.group("b"), b_mult))
     figures, years = [], []
     written = text[match.start() : match.end()]
-    for literal, multiplier in ends:
+    unit_word = _unit_word(match)
+    for index, (literal, multiplier) in enumerate(ends):
         value = _number(literal)
         if value is None or _is_wording(literal, multiplier, unit):
             continue
         if _YEAR.fullmatch(literal) and multiplier == 1.0 and unit in ("", YEARS):
             years.append(int(literal))
             continue
-        figures.append(Figure(written, value * multiplier, unit, match.start(), match.end()))
+        scale = (match.group("amult") if index == 0 else None) or match.group("bmult") or ""
+        figures.append(Figure(written, value * multiplier, unit, match.start(), match.end(), unit_word, scale.strip()))
     return figures, years
+
+
+def _unit_word(match: re.Match[str]) -> str:
+    if match.group("pct") or (match.group("cn") in ("%", "％")):
+        return "%"
+    if match.group("pml"):
+        return "‰"
+    if match.group("den"):
+        return "/" + match.group("den")
+    return match.group("cn") or match.group("en") or ""
 
 
 def _unit(match: re.Match[str]) -> str:

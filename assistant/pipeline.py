@@ -26,7 +26,7 @@ from .ask.outline import OutlineAnswerer
 from .ask.responsibility import ResponsibilityAnswerer, ResponsibilityFinder, ResponsibilityMatch
 from .ask.sentences import SentenceScorer
 from .ask.verify import Calibration, Verifier
-from .chunking import SectionChunker
+from .chunking import SectionChunker, YearCoverage
 from .config import Settings
 from .corpus import CorpusError, Originals
 from .crossdoc import (
@@ -189,6 +189,7 @@ class PolicyQA:
             min_sentence_chars=self.settings.min_sentence_chars,
             max_plan_chars=self.settings.max_plan_chars,
             originals=self.originals(),
+            coverage=YearCoverage(self.settings.coverage_max_horizon_years, self.settings.coverage_head_chars),
         )
 
     def originals(self) -> Originals:

@@ -62,34 +62,32 @@ def cjk_ratio(text: str) -> float:
     return cjk / letters if letters else 0.0
 
 
-# Chinese numerals: "十" → 10, "三十五" → 35, "两" → 2. The one table of them in policyqa.
+# Chinese numeral characters, for the patterns that find numerals in text (their values come
+# from cn2an, see chinese_number).
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 CN_NUMERAL_CHARS = "一二三四五六七八九十百〇零"
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def chinese_number(text: str) -> float | None:
-    """ "十" → 10, "三十五" → 35, "一百二十" → 120, "两" → 2, "十万" → 100000, "1.82万" → 18200.
+    """ "十" → 10, "三十五" → 35, "一百二十" → 120, "两千" → 2000, "十万" → 100000, "1.82万" → 18200,
+    "3.5亿" → 350000000 (cn2an's "smart" reading).
 
-    Digits pass through. Returns None for anything that is not a number.
+    Digits pass through. Returns None for anything that is not a well-formed number: "十四五"
+    (the 14th five-year plan), "三级", a bare "千".
     """
+    import cn2an  # a maintained reader of Chinese numerals; imported where first needed
+
     text = text.strip()
-    for suffix, factor in (("亿", 1e8), ("万", 1e4)):
-        if text.endswith(suffix) and len(text) > 1:
-            base = chinese_number(text[:-1])
-            return None if base is None else base * factor
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+    if _PLAIN_NUMBER.fullmatch(text):
         return float(text)
-    if not text or any(ch not in CN_DIGITS and ch not in CN_UNITS for ch in text):
+    if not text:
         return None
-    total, digit = 0, 0
-    for ch in text:
-        if ch in CN_DIGITS:
-            digit = CN_DIGITS[ch]
-        else:
-            total += (digit or 1) * CN_UNITS[ch]
-            digit = 0
-    return float(total + digit)
+    try:
+        return float(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError, IndexError):
+        return None
 
 
 def chinese_year(text: str) -> int:
@@ -103,6 +101,14 @@ DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（]\s*(?:19|20)\d{2}\s
 # A line holding only a document number (under a notice's title: the document's own 文号).
 DOC_NUMBER_LINE = re.compile(rf"^\s*({DOC_NUMBER.pattern})\s*$", re.M)
 
+
+# What a title says about its years (one list for the metadata reader and the years a document
+# covers): "2023年工作要点", "2024年度…实施方案" plan a year; "2022年工作总结", "2023年度…绩效评价
+# 自评报告" report on one.
+TITLE_PLAN_WORDS = "要点|计划|安排|方案|任务|报告"
+TITLE_REVIEW_WORDS = "总结|自评|评价|绩效|考核结果|执行情况|回顾|成效"
+TITLE_PLANNED_YEAR = re.compile(rf"(20\d{{2}})\s*年度?[^0-9，。、和及与]{{0,16}}?(?:{TITLE_PLAN_WORDS})")
+TITLE_REVIEWED_YEAR = re.compile(rf"(20\d{{2}})\s*年度?[^0-9，。、和及与]{{0,24}}?(?:{TITLE_REVIEW_WORDS})")
 
 # A table row as conversion writes it: "指标：居民健康素养水平；2022年目标：37%以上；属性：约束性" —
 # each cell after its column header, cells joined with "；". Short and without a full stop, but a

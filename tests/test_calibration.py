@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import pytest
 
@@ -63,6 +64,36 @@ def test_calibrate_command_writes_a_loadable_model(built, tmp_path, capsys):
     model = Calibration.load(out)
     assert model.fitted_on == "dev.jsonl, offtopic.jsonl"
     assert json.loads(out.read_text())["cross_validation"]["samples"] > 20
+
+
+def test_calibrate_fits_sets_asked_over_their_own_documents(built, tmp_path, capsys):
+    """A set over documents outside the corpus (here the fishery notice of eval/unseen) is asked
+    over the corpus plus its folder, and its candidates join those of the corpus's sets."""
+    settings, _ = built
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "eval" / "unseen" / "docs" / "fishery-moa-2017.txt", docs)
+    lines = (ROOT / "eval" / "unseen" / "unseen-docs.jsonl").read_text(encoding="utf-8").splitlines()
+    own = [line for line in lines if "fishery-moa-2017" in line]
+    assert len(own) >= 8
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text("\n".join(own) + "\n", encoding="utf-8")
+    out = tmp_path / "verifier.json"
+    paths = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), "-q"]
+    gold = ["--gold", str(ROOT / "eval" / "dev.jsonl"), "--gold-with-docs", str(outside), str(docs)]
+    assert main(["calibrate", *gold, "--out", str(out), *paths]) == 0
+    model = Calibration.load(out)
+    assert model.fitted_on == "dev.jsonl, outside.jsonl"
+    only_dev = tmp_path / "dev-only.json"
+    assert main(["calibrate", "--gold", str(ROOT / "eval" / "dev.jsonl"), "--out", str(only_dev), *paths]) == 0
+    samples = json.loads(out.read_text())["cross_validation"]["samples"]
+    assert samples > json.loads(only_dev.read_text())["cross_validation"]["samples"]
+    capsys.readouterr()
+
+
+def test_calibrate_without_sets_says_what_to_give(capsys):
+    assert main(["calibrate"]) == 2
+    assert "--gold-with-docs" in capsys.readouterr().err
 
 
 def test_report_has_a_reliability_table_and_diagram(qa, tmp_path):

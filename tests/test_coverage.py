@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.ask.question import QuestionAnalyzer
-from assistant.chunking import SectionChunker, year_coverage
+from assistant.chunking import SectionChunker, YearCoverage
 from assistant.config import Settings
 from assistant.corpus import MetadataReader
 from assistant.corpus.files import load_corpus
@@ -57,7 +57,7 @@ def test_a_summary_and_plan_document_covers_both_years(tmp_path, chunker):
     document = _read(tmp_path, "yangzhong.txt", SUMMARY_AND_PLAN)
     assert (document.region, document.level, document.year) == ("扬中市", "county", 2023)
     chunks = chunker.chunk(document)
-    document.covers = year_coverage(document, chunks)
+    document.covers = YearCoverage().years(document, chunks)
     roles = {(c.year, c.role) for c in document.covers}
     assert {(2022, "reviewed"), (2023, "planned"), (2025, "planned")} <= roles
     assert document.covered_years() >= {2022, 2023, 2025}
@@ -71,7 +71,7 @@ def test_a_year_a_document_only_mentions_is_searched_not_called_missing(tmp_path
     document = _read(
         tmp_path, "yangzhong.txt", SUMMARY_AND_PLAN.replace("达到30%以上。", "达到30%以上（2020年为22%）。")
     )
-    document.covers = year_coverage(document, chunker.chunk(document))
+    document.covers = YearCoverage().years(document, chunker.chunk(document))
     analyzer = QuestionAnalyzer([document])
     covered = analyzer.analyze("扬中市2022年家庭医生签约服务覆盖率是多少？").scope
     assert covered.years == (2022,) and covered.unavailable == ()
@@ -165,3 +165,11 @@ def test_a_plan_named_by_its_own_title_is_asked_for_its_own_record(heads):
     asked for "this opinion's 文号", the cited numbers are no answer."""
     answer = heads.ask("榆阳区这份推进健康榆阳行动的实施意见的文号是什么？")
     assert answer.status is not Status.ANSWERED, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"), [({"max_horizon_years": 0}, "max_horizon_years"), ({"head_chars": 0}, "head_chars")]
+)
+def test_coverage_refuses_parameters_that_read_nothing(arguments, named):
+    with pytest.raises(ValueError, match=named):
+        YearCoverage(**arguments)

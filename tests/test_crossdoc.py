@@ -7,6 +7,7 @@ import json
 import pytest
 
 from assistant.facts import IndicatorExtractor, normalise_name
+from assistant.figures import extract_figures
 from assistant.interfaces.cli import main
 from assistant.schema import Document
 from assistant.text import chinese_number
@@ -105,6 +106,13 @@ def test_reference_names_merge_across_forms():
         ("完成老年痴呆早期筛查十万人。", 100000, None, "人", ""),
         ("建设五个区域医疗中心。", 5, None, "个", ""),
         ("人均期望寿命达到79.6岁。", 79.6, None, "岁", "达到"),
+        # Read since figures come from the package's one parser (assistant.figures):
+        ("全年开展督导检查70余次。", 70, None, "次", ""),
+        ("全年完成食用农产品快检任务不少于800万批。", 8e6, None, "批", "不少于"),
+        ("儿童青少年近视率较上年降低1个百分点。", 1, None, "个百分点", ""),
+        ("经营主体总量达2037.7万户。", 20377000, None, "户", "达"),
+        ("建成两千个健康细胞。", 2000, None, "个", ""),
+        ("货物进出口总额9.5万亿元。", 9.5e12, None, "元", ""),
     ],
 )
 def test_indicator_parsing(text, value, value_max, unit, comparator):
@@ -125,6 +133,8 @@ def test_indicator_parsing(text, value, value_max, unit, comparator):
         "2022年主要开展以下重点工作。",
         "加快完成3-11岁人群全程接种。",
         "遵循全省“1612”体系架构。",
+        "用3个月时间完成整改。",  # a duration
+        "编制“十四五”卫生健康规划。",
     ],
 )
 def test_things_that_only_look_like_targets(text):
@@ -133,10 +143,26 @@ def test_things_that_only_look_like_targets(text):
 
 
 def test_chinese_number_words():
-    assert [chinese_number(t) for t in ["十", "三十五", "一百二十", "两", "十万", "1.82万"]] == [
-        10, 35, 120, 2, 100000, 18200,
+    assert [chinese_number(t) for t in ["十", "三十五", "一百二十", "两", "十万", "1.82万", "两千", "3.5亿"]] == [
+        10, 35, 120, 2, 100000, 18200, 2000, 3.5e8,
     ]  # fmt: skip
-    assert chinese_number("十四五规划") is None
+    assert chinese_number("十四五规划") is None and chinese_number("十四五") is None
+
+
+def test_indicators_and_checks_read_figures_with_one_parser(qa):
+    """Every indicator of the five plans is a figure of assistant.figures at the same place and of
+    the same value: the facts, the checks and the grounding cannot disagree on what a plan states."""
+    checked = 0
+    for document in qa.index.documents.values():
+        for indicator in IndicatorExtractor().extract(document):
+            figures = extract_figures(indicator.sentence)
+            at = indicator.start - indicator.sentence_start
+            assert any(f.start >= at and f.value == pytest.approx(indicator.value) for f in figures), (
+                indicator.text,
+                indicator.sentence,
+            )
+            checked += 1
+    assert checked > 200
 
 
 def test_indicators_are_stored_with_the_index(qa):

@@ -60,6 +60,8 @@ WIRING = {
     "track_min_similarity": ("tracker", "min_similarity"),
     "track_about_tolerance": ("tracker", "tolerance"),
     "english_statement_min_coverage": ("extractive.glossary", "min_coverage"),
+    "coverage_max_horizon_years": ("builder.coverage", "max_horizon_years"),
+    "coverage_head_chars": ("builder.coverage", "head_chars"),
 }
 # Used where the index is opened and built; tested by the index and backend tests.
 NOT_TUNING = {"corpus_dir", "index_dir", "users_file", "model", "verifier_model"}
@@ -92,10 +94,10 @@ def _changed(name: str, value: object) -> object:
 def _holder(qa: PolicyQA, engine: Engine, where: str) -> object:
     if where == "chunker":
         return qa.chunker()
-    if where == "builder":
-        return qa.builder()
     holder: object = engine
-    for part in where.split("."):
+    if where.split(".")[0] == "builder":
+        holder, where = qa.builder(), where.removeprefix("builder").removeprefix(".")
+    for part in filter(None, where.split(".")):
         holder = getattr(holder, part)
     return holder
 

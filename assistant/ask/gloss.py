@@ -22,8 +22,9 @@ _UNITS_EN = {
     "人次": " visits", "个": "", "家": " institutions", "所": " institutions", "名": " people", "项": " items",
     "张": " beds", "台": " units", "次": " times", "岁": " years", "天": " days", "小时": " hours", "例": " cases",
     "座": "", "支": " teams", "批": " batches", "辆": " vehicles", "倍": " times", "类": " kinds", "条": "",
-    "种": " kinds", "套": " sets", "分钟": " minutes", "户": " households", "颗": "", "亩": " mu",
-    "吨": " tonnes", "公里": " km", "平方米": " m²",
+    "种": " kinds", "套": " sets", "分钟": " minutes", "户": " households", "颗": "", "份": "", "处": " sites",
+    "个百分点": " percentage points", "百分点": " percentage points", "周岁": " years", "亩": " mu",
+    "吨": " tonnes", "公里": " km", "平方米": " m²", "千瓦": " kW",
 }  # fmt: skip
 _SINGULAR = {" people": " person", "%": "%", " times": " time", " per 1,000": " per 1,000", " per 100,000":
              " per 100,000", " per 10,000": " per 10,000", " yuan": " yuan"}  # fmt: skip
@@ -37,7 +38,7 @@ _PER_CAPITA_EN = {"人均": "per person", "每千人口": "per 1,000 people", "�
                   "每万人口": "per 10,000 people", "每万人": "per 10,000 people",
                   "每十万人口": "per 100,000 people"}  # fmt: skip
 _BEFORE_FIGURE = ("at least", "at most", "over", "about", "held at", "aiming for")
-_RATE_UNITS = frozenset({"%", "‰", "1/10万", "1/万", "元", "岁", "天", "小时", "分钟", "倍"})
+_RATE_UNITS = frozenset({"%", "‰", "1/10万", "1/万", "元", "岁", "天", "小时", "分钟", "倍", "个百分点", "百分点"})
 # "35-64岁农村妇女" → "rural women aged 35–64": an age qualifies the group named after it.
 _AGE = re.compile(r"(\d+)\s*(?:[-—–~～至到]\s*(\d+)\s*)?周?岁(及以上|以上|以下)?")
 _LIST_JOINS = "、和及与"

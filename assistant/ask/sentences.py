@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..chunking import marker_family
 from ..config import Settings
 from ..corpus import is_record_line, record_fields
+from ..figures import extract_figures
 from ..index import ChineseTokenizer, PolicyIndex
 from ..schema import Hit
 from ..text import DOC_NUMBER_LINE, is_table_statement, squeeze_cjk_spaces
@@ -24,17 +25,14 @@ from .retrieval import HybridSearcher
 
 DATE_LINE = re.compile(r"^\s*[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*[)）]?\s*$")
 FULL_DATE = re.compile(r"(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
-# Dates and years are when, not how many: they do not make a sentence state a figure.
-_NOT_A_FIGURE = re.compile(
-    r"(?:19|20)\d{2}\s*(?:年|-\d)|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月|第\s*\d+"
-    r"|\d+\s*(?:[-—~～至到]\s*\d+\s*)?周?岁"  # ages qualify a population: "35-64岁农村妇女"
-)
-_FIGURE_WORDS = re.compile(r"\d|[一二三四五六七八九十百千万]+[个家所项名人次]")
+# Ages qualify a population ("35-64岁农村妇女"): they do not make a sentence state a figure.
+_AGE_WORDS = ("岁", "周岁")
 
 
 def has_figure(sentence: str) -> bool:
-    """True when a sentence states a number other than a date, a year or an age."""
-    return bool(_FIGURE_WORDS.search(_NOT_A_FIGURE.sub(" ", sentence)))
+    """True when a sentence states a number other than a date, a year or an age (the package's
+    figure parser decides what a number is: :func:`assistant.figures.extract_figures`)."""
+    return any(f.unit_word not in _AGE_WORDS for f in extract_figures(sentence))
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 - ``outline``: outline markers (一、 / （一） / 1. / (1) / ①), headings, item notes
 - ``chunker``: :class:`SectionChunker`, one chunk per section under a size budget
-- ``coverage``: :func:`year_coverage`, the years a document plans, reviews or mentions
+- ``coverage``: :class:`YearCoverage`, the years a document plans, reviews or mentions
 """
 
 from .chunker import CHUNKER_VERSION, RECORD_SECTION, SectionChunker, context_header
-from .coverage import mark_years, year_coverage
+from .coverage import YearCoverage
 from .outline import ITEM_NOTE, MARKER_FAMILIES, heading_of, item_fields, marker_family, strip_marker
 
 __all__ = [
@@ -15,11 +15,10 @@ __all__ = [
     "MARKER_FAMILIES",
     "RECORD_SECTION",
     "SectionChunker",
+    "YearCoverage",
     "context_header",
     "heading_of",
     "item_fields",
-    "mark_years",
     "marker_family",
     "strip_marker",
-    "year_coverage",
 ]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..schema import Document, Region, short_name
-from ..text import DOC_NUMBER, DOC_NUMBER_LINE
+from ..text import DOC_NUMBER, DOC_NUMBER_LINE, TITLE_PLANNED_YEAR, TITLE_REVIEW_WORDS
 from .record import is_chrome, split_lines
 from .regions import Gazetteer
 
@@ -38,10 +38,8 @@ _TITLE_WORDS = re.compile(
     r"工作计划|工作要点|计划安排|工作安排|实施方案|工作方案|规划|要点|计划|政府工作报告|工作报告|工作总结|意见|通知"
 )
 _MARKER = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*、|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[.．、])")
-# "…和2023年工作要点": the year a title with several years plans.
-_TITLE_PLAN_YEAR = re.compile(r"(20\d{2})\s*年度?[^0-9，。、和及与]{0,16}?(?:要点|计划|安排)")
 # A title that reports on a year rather than planning it.
-_SUMMARY_TITLE = re.compile(r"总结|自评|评价报告|绩效|考核结果|执行情况")
+_SUMMARY_TITLE = re.compile(TITLE_REVIEW_WORDS)
 _YEAR = re.compile(r"(?<![\d到至～~])(20\d{2})\s*年(?!\d)")
 _FORWARD_YEAR = re.compile(r"(?:到|至|截至|～|~|-|—)\s*(20\d{2})\s*年")
 _DATE = re.compile(r"(20\d{2})\s*(?:[-./年])\s*(\d{1,2})\s*(?:[-./月])\s*(\d{1,2})\s*日?")
@@ -423,7 +421,7 @@ class MetadataReader:
         dates = _DATE.findall(head)
         if title.confidence >= 0.8:
             years = _YEAR.findall(str(title.value))
-            planned = _TITLE_PLAN_YEAR.findall(str(title.value))
+            planned = TITLE_PLANNED_YEAR.findall(str(title.value))  # "…和2023年工作要点"
             if len(years) > 1 and planned:
                 # "2022年工作总结和2023年工作要点" is filed under the year it plans.
                 return Evidence(int(planned[-1]), "year the title plans", 0.95)

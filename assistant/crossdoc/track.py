@@ -48,11 +48,12 @@ _TOPIC_NOISE = re.compile(
 )
 # "由2010年的162.4亿元增加到…": a baseline, not a target or a result of the year.
 _BASELINE = re.compile(r"(?:由|从|比)\s*(?:20\d{2}|19\d{2})\s*年(?:底|末)?的?\s*$")
+# "地区生产总值由2010年的162.4亿元增加到2015年": the subject ends where its baseline begins.
+_FROM_BASELINE = re.compile(r"(?:由|从)\s*(?:20\d{2}|19\d{2})\s*年.*$")
 # "年均增长12.1%" over a period is another measure than one year's growth.
 _AVERAGE = re.compile(r"年均|平均每年")
 # What joins a figure to the one before it in a clause ("…162.4亿元增加到2015年的287.9亿元").
 _CHAIN_WORDS = re.compile(r"^(?:的|增加到|增长到|提高到|提升到|下降到|减少到|达到)+|(?:20\d{2}|19\d{2})年(?:底|末)?的?")
-_FIGURE_WORDS = re.compile(r"\d[\d.]*\s*(?:万亿|亿|万)?(?:元|人次|人|个|家|%|％)?")
 # Where a statement of one indicator ends inside a sentence listing several.
 _STATEMENT_BREAKS = "；;。：:"
 _YUAN_SCALES = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))
@@ -380,7 +381,9 @@ class TargetTracker:
         ("…达到240亿元，同比增长21%") measures the subject before it."""
         measures: list[Measure] = []
         last_subject = ""
+        previous_end = 0  # where the sentence's previous figure ends (offset in the sentence)
         for indicator in sorted(indicators, key=lambda i: i.start):
+            after_previous, previous_end = previous_end, indicator.end - indicator.sentence_start
             if indicator.unit in ("岁", "年", "天", "小时", "分钟") or indicator.value_max is not None:
                 continue
             if not any(ch.isdigit() for ch in indicator.text):
@@ -391,14 +394,17 @@ class TargetTracker:
             words_before = re.split(r"[，,；;：:。]", head)[-1].strip()
             baseline = bool(_BASELINE.search(words_before))
             # Only the words after the clause's previous figure describe this one.
-            words_before = re.split(_FIGURE_WORDS, words_before)[-1]
+            since = indicator.sentence[after_previous : indicator.start - indicator.sentence_start]
+            if len(since) < len(words_before):
+                words_before = since.strip()
             words_before = _CHAIN_WORDS.sub("", words_before.strip())
             growth = bool(_GROWTH.search(re.sub(r"(?:达到|达|为|保持在|控制在|力争|超过)$", "", words_before)))
             # What the figure measures: the words before it in its clause, else what the
             # indicator extractor read (the noun a count counts: "新建40个家庭医生工作室").
             subject = _SUBJECT_SUFFIX.sub("", _SUBJECT_PREFIX.sub("", words_before))
             if len(subject) < 2 and not growth:
-                subject = _SUBJECT_SUFFIX.sub("", _SUBJECT_PREFIX.sub("", indicator.phrase.strip()))
+                phrase = _FROM_BASELINE.sub("", indicator.phrase.strip())
+                subject = _SUBJECT_SUFFIX.sub("", _SUBJECT_PREFIX.sub("", phrase))
             if len(subject) < 2 or _GROWTH.fullmatch(subject):
                 subject = last_subject
             if len(subject) < 2:
@@ -472,14 +478,17 @@ class TargetTracker:
         if result is None:
             note = "" if reviewed else f"no document reviews {year} yet 尚无回顾{year}年的文件"
             return TrackRow(year, "no_result_reported", self._only(t_statement, t_measures), note=note)
-        # Of the year's result sentences, the one stating the measures of the target, nearest
-        # in size to it ("新增就业5650人" for a target of 5700人, not a project's 3000人).
+        # Of the year's result sentences, the one stating the measures of the target — the most
+        # of them ("达到287.9亿元,同比增长8.9%" for a target of 296亿元 and 8%, not the five-year
+        # review's level alone) — nearest in size to it ("新增就业5650人" for a target of 5700人,
+        # not a project's 3000人).
         options = [
             (s, m) for s, m in relevant if s.role == "result" and s.year == year
             and any(t.comparable(r) for t in t_measures for r in m)
         ]  # fmt: skip
         if options:
             result = max(options, key=lambda sm: (max(similarity(core, m.subject) for m in sm[1]),
+                                                  sum(any(t.comparable(r) for r in sm[1]) for t in t_measures),
                                                   -_distance(t_measures, sm[1])))  # fmt: skip
         r_statement, r_measures = result
         pairings = []

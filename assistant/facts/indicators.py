@@ -4,9 +4,11 @@
 ``Indicator(phrase="二级及以上公立综合性医院设置老年医学科比例", value=65.0, unit="%",
 comparator="达…以上", text="65%以上", ...)``.
 
-Handles ranges (3-5个, 2—3个, 500-600个), per-capita values (人均83元, 每千人口3.8人),
-rates (120/10万, 6.5‰), Chinese number words (1.82万, 十万, 五个) and skips what only
-looks like a number (years, dates, ages, "十四五", "1612体系", ordinals).
+Figures are read by the package's one figure parser (:func:`assistant.figures.scan_figures`:
+ranges 3-5个, scales 1.82万 and 4.5亿元, rates 120/10万 and 6.5‰, Chinese numerals, 70余次; years,
+dates, ordinals and "十四五" are no figures); this module reads what each figure states: the
+measured thing, the comparator (达…以上, 控制在…以内), per-capita wording (人均83元, 每千人口3.8人),
+and it leaves out figures that are no targets (ages qualifying a population, bare numbers).
 """
 
 from __future__ import annotations
@@ -14,14 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from ..figures import Figure, scan_figures
 from ..schema import Document
-from ..text import chinese_number, split_sentences
+from ..text import split_sentences
 
-_NUMBER = r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+"
-_UNITS = (
-    r"/10万|/万|‰|%|％|万人次|万人|万元|亿元|万亩|万吨|万户|万平方米|万千瓦|万|亿|人次|个|家|名|人|元|张|所|项|台|次"
-    r"|座|支|批|辆|颗|岁|天|小时|分钟|倍|类|条|种|套|亩|吨|户|公里|平方米|千瓦"
-)
 _BEFORE = [
     "控制在",
     "稳定在",
@@ -40,10 +38,6 @@ _BEFORE = [
     "达",
 ]
 _AFTER = ["以上", "以内", "以下", "左右"]
-_VALUE = re.compile(
-    rf"(?P<per>人均|每千人口|每万人口|每千人|每万人)?(?P<a>{_NUMBER})"
-    rf"(?:\s*(?P<dash>[-—–~～至到])\s*(?P<b>{_NUMBER}))?\s*(?P<unit>{_UNITS})(?P<after>以上|以内|以下|左右)?"
-)
 _PER_CAPITA = ("人均", "每千人口", "每万人口", "每千人", "每万人", "每十万人口")
 # Units that count things: the thing counted follows them (8个社区卫生服务中心).
 _MEASURE_WORDS = frozenset("个家所项座支批辆颗类条种套张台")
@@ -116,20 +110,36 @@ class Indicator:
         return asdict(self) | {"statement": self.statement()}
 
 
-def _skip(sentence: str, start: int, end: int, number: str, unit: str) -> bool:
-    """Numbers that are not targets: years, dates, ordinals, programme names, ages as qualifiers."""
+def _skip(sentence: str, start: int, end: int, figure: Figure) -> bool:
+    """Figures that are no targets: ages qualifying a population, durations, quoted names, a
+    programme's count words ("十四五"项)."""
     before, after = sentence[max(0, start - 2) : start], sentence[end : end + 2]
-    if not re.search(r"\d", number) and (before.endswith("每") or after.startswith("口")):
-        return True  # "每千人口" is a denominator
-    if unit == "次" and not re.search(r"\d", number):
-        return True  # "十一次全会" is a meeting, not a count
-    if unit == "岁" and "寿命" not in sentence[max(0, start - 12) : start]:
+    numeral = not any(ch.isdigit() for ch in figure.text)
+    life_expectancy = "寿命" in sentence[max(0, start - 12) : start]
+    if figure.unit_word in ("岁", "周岁") and not life_expectancy:
         return True  # "3-11岁儿童", "65岁以上老年人" qualify a population
+    if figure.unit_word in ("年", "个月"):
+        return True  # "三年行动", "6个月": how long, not how much
     if before.endswith(("第", "“", '"')) or after.startswith(("”", '"')):
         return True
-    if unit in ("项", "类", "条", "种") and not re.search(r"\d", number) and before.endswith(("四", "五")):
-        return True
-    return bool(unit == "年" or (re.fullmatch(r"(19|20)\d\d", number) and unit in ("", "年")))
+    return figure.unit_word in ("项", "类", "条", "种") and numeral and before.endswith(("四", "五"))
+
+
+def _unit(figure: Figure, sentence: str, end: int) -> str | None:
+    """The figure's unit as the plan writes it ("%", "1/10万", "个", "人" for 万人), or None for
+    a figure without one (a bare number is no target)."""
+    word = figure.unit_word
+    if word.startswith("/"):
+        return "1/10万" if word in ("/10万", "/十万") else "1/万" if word == "/万" else "1" + word
+    if word and not word.isascii():
+        return word
+    if word == "%":
+        return "%"
+    if figure.scale_word == "万":
+        return "人" if "人" in sentence[end : end + 6] else ""  # "1.82万35-64岁农村妇女": people
+    if figure.scale_word in ("亿", "万亿"):
+        return ""
+    return None
 
 
 class IndicatorExtractor:
@@ -148,46 +158,39 @@ class IndicatorExtractor:
 
     def _in_sentence(self, sentence: str, offset: int, document: Document) -> list[Indicator]:
         out = []
-        for match in _VALUE.finditer(sentence):
-            a, b, unit = match.group("a"), match.group("b"), match.group("unit")
-            value = chinese_number(a)
-            if value is None or _skip(sentence, match.start("a"), match.end(), a, unit):
+        # A range gives two figures over one span: one indicator, its two ends.
+        spans: dict[tuple[int, int], list[Figure]] = {}
+        for figure in scan_figures(sentence)[0]:
+            spans.setdefault((figure.start, figure.end), []).append(figure)
+        for (figure_start, figure_end), ends in spans.items():
+            figure = ends[0]
+            unit = _unit(figure, sentence, figure_end)
+            if unit is None or _skip(sentence, figure_start, figure_end, figure):
                 continue
-            if a in ("一", "两") and unit in ("个", "项", "家", "类", "条", "种", "批"):
-                # "一个", "两项" are usually wording ("实现一个目标"), not targets
-                continue
-            value_max = chinese_number(b) if b else None
-            multiplier = 1.0
-            if unit.startswith("万") and unit not in ("万",):
-                multiplier, unit = 10000.0, unit[1:]
-            elif unit == "万":
-                multiplier, unit = 10000.0, "人" if "人" in sentence[match.end() : match.end() + 6] else ""
-            elif unit in ("亿", "亿元"):
-                multiplier, unit = 1e8, unit[1:] or ""
-            if unit in ("/10万", "/万"):
-                unit = "1" + unit
-            if unit == "％":
-                unit = "%"
-            start = match.start("per") if match.group("per") else match.start("a")
+            end = figure_end
+            bound = re.match(r"以上|以内|以下|左右", sentence[end:])
+            if bound:
+                end += bound.end()
+            head = sentence[:figure_start]
+            per = next((p for p in _PER_CAPITA if head.endswith(p)), "")
+            start = figure_start - len(per)
             head = sentence[:start]
             comparator = next((w for w in _BEFORE if head.rstrip().endswith(w)), "")
-            after = match.group("after") or ""
-            phrase = self._phrase(sentence, start, match.end(), comparator, unit)
+            after = bound.group() if bound else ""
+            phrase = self._phrase(sentence, start, end, comparator, unit)
             before = head.rstrip()[: len(head.rstrip()) - len(comparator)] if comparator else head.rstrip()
-            per_capita = match.group("per") or next(
-                (p for p in _PER_CAPITA if phrase.startswith(p) or before.endswith(p)), ""
-            )
+            per_capita = per or next((p for p in _PER_CAPITA if phrase.startswith(p) or before.endswith(p)), "")
             out.append(
                 Indicator(
                     phrase=phrase,
-                    value=value * multiplier,
-                    value_max=value_max * multiplier if value_max is not None else None,
+                    value=figure.value,
+                    value_max=ends[-1].value if len(ends) > 1 else None,
                     unit=unit,
                     comparator=" … ".join(c for c in (comparator, after) if c),
                     per_capita=per_capita,
-                    text=sentence[start : match.end()],
+                    text=sentence[start:end],
                     start=offset + start,
-                    end=offset + match.end(),
+                    end=offset + end,
                     sentence=sentence,
                     sentence_start=offset,
                     doc_id=document.doc_id,
@@ -230,7 +233,7 @@ class IndicatorExtractor:
         between = sentence[at + len(_RESPECTIVELY) : start]
         if _TAIL_BREAK.search(between):
             return ""
-        ordinal = len(list(_VALUE.finditer(between)))
+        ordinal = len({(f.start, f.end) for f in scan_figures(between)[0]})
         items_text = _TAIL_BREAK.split(sentence[:at])[-1]
         items = [i for i in (_LEADING_VERBS.sub("", x.strip()) for x in _LIST_ITEM.split(items_text)) if i]
         if len(items) < 2 or ordinal >= len(items):

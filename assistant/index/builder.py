@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..chunking import CHUNKER_VERSION, SectionChunker, mark_years
+from ..chunking import CHUNKER_VERSION, SectionChunker, YearCoverage
 from ..config import DEFAULTS
 from ..corpus import (
     CorpusError,
@@ -53,7 +53,7 @@ from .store import (
 log = logging.getLogger(__name__)
 
 # Bump when an extractor in DERIVED changes what it finds: stored facts are then recomputed.
-EXTRACTORS_VERSION = 6  # 6: indicator phrases pair "A、B分别…x、y", drop trailing verbs; 亩 吨 户 公里 平方米
+EXTRACTORS_VERSION = 8  # 7-8: figures read by assistant.figures (70余次, 800万批, 个百分点, 2037.7万户, 4.6万亿元)
 
 
 @dataclass
@@ -270,6 +270,7 @@ class IndexBuilder:
         index_dir: where the index lives.
         embedder: the model; its identity is recorded in the manifest.
         chunker: the chunker (its settings are recorded; changing them re-chunks).
+        coverage: reads the years each document covers (its settings are recorded too).
     """
 
     def __init__(
@@ -283,6 +284,7 @@ class IndexBuilder:
         min_sentence_chars: int = DEFAULTS.min_sentence_chars,
         max_plan_chars: int = DEFAULTS.max_plan_chars,
         originals: Originals | None = None,
+        coverage: YearCoverage | None = None,
     ) -> None:
         if embed_batch_chars < 1 or min_sentence_chars < 1:
             raise ValueError(
@@ -295,6 +297,7 @@ class IndexBuilder:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.chunker = chunker or SectionChunker()
+        self.coverage = coverage or YearCoverage()
         self.tokenizer = tokenizer
         # Originals other than plain text are converted once and kept in index/conversions.
         self.originals = originals or Originals(self.index_dir / "conversions")
@@ -304,7 +307,7 @@ class IndexBuilder:
         c = self.chunker
         return (
             f"{CHUNKER_VERSION}:{c.max_chars}:{c.min_chars}:{c.overlap_sentences}:{c.runin_max_len}"
-            f":sentences-{self.min_sentence_chars}:facts-{EXTRACTORS_VERSION}"
+            f":sentences-{self.min_sentence_chars}:facts-{EXTRACTORS_VERSION}:{self.coverage.signature}"
         )
 
     @contextmanager
@@ -393,7 +396,7 @@ class IndexBuilder:
                 if document.inferred:
                     report.inferred[path.name] = {k: getattr(document, k) for k in document.inferred}
                 document_chunks = self.chunker.chunk(document)
-                mark_years(document, document_chunks)
+                self.coverage.mark(document, document_chunks)
                 documents.append(document)
                 chunks.extend(document_chunks)
                 for name, (_, extract) in DERIVED.items():

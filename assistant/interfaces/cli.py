@@ -422,18 +422,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from importlib import resources
 
+    from ..pipeline import PolicyQA
+    from .evaluation import extended_corpus
     from .evaluation.calibrate import collect, fit, write_model
 
-    paths = [Path(g) for g in args.gold]
-    questions = [q for path in paths for q in load_gold(path)]
-    if args.add_docs:
-        from ..pipeline import PolicyQA
-        from .evaluation import extended_corpus
-
-        with extended_corpus(_settings(args), Path(args.add_docs)) as settings:
-            samples = collect(PolicyQA.open(settings, progress=not args.quiet), questions, args.k)
-    else:
-        samples = collect(_open(args), questions, args.k)
+    if not args.gold and not args.gold_with_docs:
+        raise UsageError("give the sets to fit on: --gold FILE and/or --gold-with-docs FILE DIR")
+    # Each group of sets is asked over its own documents: the corpus (plus --add-docs), or the
+    # corpus plus the folder a --gold-with-docs set names.
+    groups: dict[str | None, list[Path]] = {}
+    for gold in args.gold:
+        groups.setdefault(args.add_docs, []).append(Path(gold))
+    for gold, docs in args.gold_with_docs:
+        groups.setdefault(docs, []).append(Path(gold))
+    samples = []
+    for docs, paths in groups.items():
+        questions = [q for path in paths for q in load_gold(path)]
+        if docs is None:
+            samples += collect(_open(args), questions, args.k)
+            continue
+        if not Path(docs).is_dir():
+            raise UsageError(f"needs a folder of plan files: {docs}")
+        with extended_corpus(_settings(args), Path(docs)) as settings:
+            samples += collect(PolicyQA.open(settings, progress=not args.quiet), questions, args.k)
+    paths = [path for group in groups.values() for path in group]
     model = fit(samples, folds=args.folds, abstain_cost=args.abstain_cost)
     out = Path(args.out) if args.out else Path(str(resources.files("assistant") / "data" / "verifier.json"))
     write_model(model, out, fitted_on=", ".join(p.name for p in paths))
@@ -585,13 +597,14 @@ def cmd_who(args: argparse.Namespace) -> int:
 
 def _document_rows(settings: Settings) -> list[dict]:
     """Every plan of the corpus with its metadata and where each field came from (no model needed)."""
-    from ..chunking import SectionChunker, mark_years
+    from ..chunking import SectionChunker, YearCoverage
     from ..corpus import load_corpus
 
     chunker = SectionChunker(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
+    coverage = YearCoverage(settings.coverage_max_horizon_years, settings.coverage_head_chars)
     rows = []
     for doc in load_corpus(settings.corpus_dir):
-        mark_years(doc, chunker.chunk(doc))
+        coverage.mark(doc, chunker.chunk(doc))
         rows.append(doc.metadata())
     return rows
 
@@ -971,7 +984,16 @@ def build_parser() -> argparse.ArgumentParser:
         "signals) with k-fold cross-validation on one or more gold sets, and write it where "
         "policyqa reads it (assistant/data/verifier.json) or to --out.",
     )
-    p.add_argument("--gold", action="append", required=True, help="a gold file; repeatable")
+    p.add_argument("--gold", action="append", default=[], help="a gold file over the corpus; repeatable")
+    p.add_argument(
+        "--gold-with-docs",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("GOLD", "DIR"),
+        help="a gold file asked over the corpus plus the plan files in DIR (eval/blind/blind-reports.jsonl "
+        "eval/blind/docs); repeatable, so sets over different documents are fitted together",
+    )
     p.add_argument("--out", metavar="FILE", help="where to write the model (default: the bundled one)")
     p.add_argument("--folds", type=_count(2, 50), default=5, help="cross-validation folds (default 5)")
     p.add_argument("--abstain-cost", type=float, default=1.0, help="cost of withholding a right answer (wrong: 1)")
