@@ -150,12 +150,12 @@ class Settings:
     per_plan_leniency: float = 0.05  # comparisons: other plans may score this far below the threshold
     # An English direct line is written in English only when the display vocabulary knows words
     # covering this share of its statement's Chinese; otherwise the figure stands beside the Chinese.
+    english_statement_min_coverage: float = 0.6
     # Years a document covers (chunking.coverage): how far past its plan year a target horizon
     # ("到2025年") may lie and still be the plan's own (十四五's end in, 2035 visions out), and
     # how much of a document's head is read for the title a notice issues.
     coverage_max_horizon_years: int = 5
     coverage_head_chars: int = 1000
-    english_statement_min_coverage: float = 0.6
     # A Chinese question whose best passage's dense score is below this is off-topic.
     min_passage_similarity_zh: float = 0.86
     topic_mention_share: float = 0.5  # share of the topic's weight a figure's sentence must name

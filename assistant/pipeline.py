@@ -174,8 +174,7 @@ class PolicyQA:
         return qa
 
     def chunker(self) -> SectionChunker:
-        s = self.settings
-        return SectionChunker(s.chunk_max_chars, s.chunk_min_chars, s.chunk_overlap_sentences, s.chunk_runin_max_chars)
+        return SectionChunker.from_settings(self.settings)
 
     def builder(self) -> IndexBuilder:
         """The index builder for this corpus, index folder, model and settings."""
@@ -189,7 +188,7 @@ class PolicyQA:
             min_sentence_chars=self.settings.min_sentence_chars,
             max_plan_chars=self.settings.max_plan_chars,
             originals=self.originals(),
-            coverage=YearCoverage(self.settings.coverage_max_horizon_years, self.settings.coverage_head_chars),
+            coverage=YearCoverage.from_settings(self.settings),
         )
 
     def originals(self) -> Originals:

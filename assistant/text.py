@@ -115,9 +115,9 @@ TITLE_REVIEWED_YEAR = re.compile(rf"(20\d{{2}})\s*年度?[^0-9，。、和及与
 # statement of its own.
 TABLE_HEADER_MARK, TABLE_CELL_SEP = "：", "；"
 TABLE_HEADER_CHARS = 24  # header cells name a column ("2022年目标"), they do not say things
-_TABLE_STATEMENT = re.compile(
-    rf"[^：；\n]{{1,{TABLE_HEADER_CHARS}}}：[^；\n]+(?:；[^：；\n]{{1,{TABLE_HEADER_CHARS}}}：[^；\n]+)+"
-)
+_HEADER, _SEP = TABLE_HEADER_MARK, TABLE_CELL_SEP
+_TABLE_CELL = rf"[^{_HEADER}{_SEP}\n]{{1,{TABLE_HEADER_CHARS}}}{_HEADER}[^{_SEP}\n]+"
+_TABLE_STATEMENT = re.compile(rf"{_TABLE_CELL}(?:{_SEP}{_TABLE_CELL})+")
 
 
 def is_table_statement(sentence: str) -> bool:

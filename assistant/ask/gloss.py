@@ -99,11 +99,7 @@ def english_figure(indicator: Indicator, with_unit: bool = True) -> str:
     said = [english for chinese, english in _COMPARATORS_EN if chinese in indicator.comparator]
     if "or less" in said:
         said = ["or less"]  # "控制在8.5/10万以内": the ceiling is what it says, not "held at"
-    return (
-        " ".join([*said[:1], figure])
-        if said and said[0] in ("at least", "at most", "over", "about", "held at", "aiming for")
-        else " ".join([figure, *said[:1]])
-    )
+    return " ".join([*said[:1], figure]) if said and said[0] in _BEFORE_FIGURE else " ".join([figure, *said[:1]])
 
 
 class Glossary:
@@ -119,6 +115,12 @@ class Glossary:
             raise ValueError(f"min_coverage is a share and must be between 0 and 1 (got {min_coverage})")
         self.min_coverage = min_coverage
 
+    def _known_at(self, chinese: str, position: int, shortest: int = 1) -> int:
+        """Length of the longest vocabulary word at ``chinese[position:]`` (at least ``shortest``
+        characters), 0 when none starts there."""
+        longest = min(self._longest, len(chinese) - position)
+        return next((n for n in range(longest, shortest - 1, -1) if chinese[position : position + n] in self.names), 0)
+
     def coverage(self, chinese: str) -> float:
         """Share of the Chinese characters of ``chinese`` inside words the vocabulary knows (ages,
         list joins and 的 count as known): how much of a statement an English line can say."""
@@ -127,11 +129,7 @@ class Glossary:
             return 1.0
         known, position = 0, 0
         while position < len(chinese):
-            size = next(
-                (n for n in range(min(self._longest, len(chinese) - position), 0, -1)
-                 if chinese[position : position + n] in self.names),
-                0,
-            )  # fmt: skip
+            size = self._known_at(chinese, position)
             matched = None if size else _AGE.match(chinese, position)
             if size:
                 known += size
@@ -152,11 +150,7 @@ class Glossary:
         age = ""
         position = 0
         while position < len(chinese):
-            size = next(
-                (n for n in range(min(self._longest, len(chinese) - position), 0, -1)
-                 if chinese[position : position + n] in self.names),
-                0,
-            )  # fmt: skip
+            size = self._known_at(chinese, position)
             if size:
                 english = self.names[chinese[position : position + size]]
                 if english not in out:
@@ -266,13 +260,12 @@ class Glossary:
         found: list[str] = []
         position = 0
         while position < len(chinese) and len(found) < most:
-            for size in range(min(self._longest, len(chinese) - position), 1, -1):
-                english = self.names.get(chinese[position : position + size])
-                if english:
-                    if english not in found:
-                        found.append(english)
-                    position += size
-                    break
+            size = self._known_at(chinese, position, shortest=2)
+            if size:
+                english = self.names[chinese[position : position + size]]
+                if english not in found:
+                    found.append(english)
+                position += size
             else:
                 position += 1
         return ", ".join(found) or None

@@ -31,7 +31,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..config import DEFAULTS
+from ..config import DEFAULTS, Settings
 from ..corpus import is_chrome, is_record_line, split_lines
 from ..schema import Chunk, ChunkKind, Document
 from ..text import CN_NUMERAL_CHARS, Sentence, split_sentences, squeeze_cjk_spaces
@@ -128,6 +128,12 @@ class SectionChunker:
         self.min_chars = min_chars
         self.overlap_sentences = overlap_sentences
         self.runin_max_len = runin_max_len
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SectionChunker:
+        """The chunker ``settings`` describe (the index's, the documents list's)."""
+        s = settings
+        return cls(s.chunk_max_chars, s.chunk_min_chars, s.chunk_overlap_sentences, s.chunk_runin_max_chars)
 
     # -- public -----------------------------------------------------------------------
 

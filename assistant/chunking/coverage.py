@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..config import Settings
 from ..schema import Chunk, Coverage, Document
 from ..text import TITLE_PLANNED_YEAR, TITLE_REVIEWED_YEAR
 
@@ -43,6 +44,10 @@ class YearCoverage:
             raise ValueError(f"head_chars must be at least 1 (got {head_chars})")
         self.max_horizon_years = max_horizon_years
         self.head_chars = head_chars
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> YearCoverage:
+        return cls(settings.coverage_max_horizon_years, settings.coverage_head_chars)
 
     @property
     def signature(self) -> str:

@@ -600,8 +600,8 @@ def _document_rows(settings: Settings) -> list[dict]:
     from ..chunking import SectionChunker, YearCoverage
     from ..corpus import load_corpus
 
-    chunker = SectionChunker(settings.chunk_max_chars, settings.chunk_min_chars, settings.chunk_overlap_sentences)
-    coverage = YearCoverage(settings.coverage_max_horizon_years, settings.coverage_head_chars)
+    # The index's chunker and coverage reader, so the list shows the years the index holds.
+    chunker, coverage = SectionChunker.from_settings(settings), YearCoverage.from_settings(settings)
     rows = []
     for doc in load_corpus(settings.corpus_dir):
         coverage.mark(doc, chunker.chunk(doc))
